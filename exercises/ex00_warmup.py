@@ -1,0 +1,15 @@
+"""Exercise 00, warm-up: split a bill fairly, in whole cents.
+
+Money is counted in integer minor units (cents) in this course: ``0.1 + 0.2``
+is not ``0.3`` in floating point, and a bill split with floats loses or invents
+cents. ``split_evenly(1000, 3)`` must give ``[334, 333, 333]``: every cent
+accounted for, nobody paying more than one cent above anyone else.
+"""
+
+
+def split_evenly(total_cents: int, people: int) -> list[int]:
+    """Split ``total_cents`` between ``people``; the first shares get the leftover cents.
+
+    Raises ``ValueError`` when ``people`` is below 1 or ``total_cents`` is negative.
+    """
+    raise NotImplementedError('ex00: split total_cents between people (see the docstring)')

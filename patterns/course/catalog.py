@@ -1,0 +1,84 @@
+"""The list of exercises: one TOML file each in ``catalog/``.
+
+Each file holds the exercise's id, slug, title, notebook, hints, timeout and,
+for fix-the-flaw exercises, the text its grader prints on the flawed stub.
+One file per exercise keeps lessons written in parallel out of each other's way.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+CATALOG_DIR = Path(__file__).parent / "catalog"
+
+
+class UnknownExerciseError(ValueError):
+    """An exercise name that the course does not have."""
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str  # "ex07"
+    slug: str  # "retry"
+    title: str
+    notebook: str  # "07_retry_backoff.ipynb"
+    hints: tuple[str, ...]
+    timeout: float  # seconds before a grader run is stopped (infinite loops)
+    kind: str  # "implement": the stub raises NotImplementedError; "fix": flawed code
+    stub_failure: str  # text every failing test prints on the pristine stub
+    after_pass: str  # the "when not to use this" note revealed after a pass
+    needs_postgres: bool
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.id}_{self.slug}.py"
+
+    @property
+    def grader(self) -> str:
+        """The grader's path relative to the course root."""
+        return f"tests/exercises/test_{self.id}_{self.slug}.py"
+
+
+def _load(path: Path) -> Exercise:
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    kind = data.get("kind", "implement")
+    return Exercise(
+        id=data["id"],
+        slug=data["slug"],
+        title=data["title"],
+        notebook=data["notebook"],
+        hints=tuple(data["hints"]),
+        timeout=float(data.get("timeout", 10)),
+        kind=kind,
+        stub_failure=data.get("stub_failure", "NotImplementedError"),
+        after_pass=data.get("after_pass", ""),
+        needs_postgres=bool(data.get("needs_postgres", False)),
+    )
+
+
+@functools.cache
+def exercises() -> dict[str, Exercise]:
+    """Every exercise, by id, in course order."""
+    loaded = [_load(path) for path in sorted(CATALOG_DIR.glob("ex*.toml"))]
+    return {exercise.id: exercise for exercise in loaded}
+
+
+def get(name: str) -> Exercise:
+    """Look an exercise up by id (``ex07``, ``7``, ``07``) or file stem (``ex07_retry``)."""
+    known = exercises()
+    key = name.strip().lower().removesuffix(".py")
+    if key.isdigit():
+        key = f"ex{int(key):02d}"
+    key = key.split("_", 1)[0]
+    if key in known:
+        return known[key]
+    close = difflib.get_close_matches(key, list(known), n=1)
+    suggestion = f" Did you mean {close[0]}?" if close else ""
+    raise UnknownExerciseError(
+        f"There is no exercise called {name!r}.{suggestion} "
+        f"Known exercises: {', '.join(known)}."
+    )

@@ -1,0 +1,73 @@
+"""What a grader imports: the module under grading, and helpers for clear failures.
+
+Which copy is graded is chosen by ``PATTERNS_GRADE``:
+
+* ``solutions`` (the default, so plain ``pytest`` and ``make test`` grade the
+  reference answers and stay green whatever the learner did);
+* ``exercises`` (what ``python -m patterns check`` sets);
+* a folder path (the proof that every grader fails on the pristine stubs).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from patterns.course import catalog
+from patterns.course.paths import course_root
+
+GRADE_ENV = "PATTERNS_GRADE"
+
+
+def target_dir() -> Path:
+    target = os.environ.get(GRADE_ENV, "solutions")
+    if target in ("solutions", "exercises"):
+        return course_root() / target
+    return Path(target)
+
+
+def load_graded(exercise_id: str) -> ModuleType:
+    """Import the graded copy of an exercise by path, failing the test with a clear message.
+
+    Called from a grader's fixture, so a syntax error in the learner's file is a
+    one-sentence test failure, not a collection error with a traceback.
+    """
+    import pytest
+
+    exercise = catalog.get(exercise_id)
+    path = target_dir() / exercise.file_name
+    if not path.exists():
+        pytest.fail(
+            f"{path} does not exist. Restore it with `python -m patterns reset {exercise.id}`.",
+            pytrace=False,
+        )
+    name = f"graded_{exercise.id}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and pickling look the module up by name
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as error:
+        pytest.fail(
+            f"{path.name} has a syntax error on line {error.lineno}: {error.msg}. "
+            "Fix that line, then check again.",
+            pytrace=False,
+        )
+    except Exception as error:
+        pytest.fail(
+            f"Importing {path.name} raised {type(error).__name__}: {error}. "
+            "Code at the top level of the file runs on import; move it into a function.",
+            pytrace=False,
+        )
+    return module
+
+
+def call_repr(function: str, *args: object, **kwargs: object) -> str:
+    """``call_repr("total", [1, 2])`` -> ``"total([1, 2])"``, for failure messages."""
+    parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
+    text = f"{function}({', '.join(parts)})"
+    return text if len(text) <= 200 else text[:197] + "..."

@@ -1,0 +1,66 @@
+"""The result of checking one exercise, and how it reads in a terminal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    test: str
+    behaviour: str  # one sentence: what the code should do
+    passed: bool
+    reason: str  # what was called and what came back, when it failed
+
+
+@dataclass(frozen=True)
+class Verdict:
+    exercise: str
+    title: str
+    outcomes: tuple[TestOutcome, ...] = ()
+    problem: str = ""  # set when the grader could not run (timeout, syntax error...)
+    seconds: float = 0.0
+    hints_available: int = 0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return not self.problem and bool(self.outcomes) and all(o.passed for o in self.outcomes)
+
+    @property
+    def failures(self) -> list[TestOutcome]:
+        return [o for o in self.outcomes if not o.passed]
+
+    def headline(self) -> str:
+        """One sentence: the verdict."""
+        if self.problem:
+            return f"{self.exercise} could not be checked: {self.problem}"
+        total = len(self.outcomes)
+        if self.passed:
+            return f"{self.exercise} passes: all {total} behaviours work. Well done."
+        first = self.failures[0]
+        return (
+            f"{self.exercise}: {len(self.failures)} of {total} behaviours fail. "
+            f"First: {first.behaviour.rstrip('.')}."
+        )
+
+    def detail(self) -> str:
+        """The reason of the first failure: what was called and what came back."""
+        if self.problem or self.passed:
+            return ""
+        return self.failures[0].reason
+
+    def text(self) -> str:
+        lines = [self.headline()]
+        if self.detail():
+            lines.append(f"  Why: {self.detail()}")
+        for outcome in self.outcomes:
+            mark = "PASS" if outcome.passed else "FAIL"
+            lines.append(f"  [{mark}] {outcome.behaviour}")
+        if not self.passed and self.hints_available:
+            lines.append(f"  Stuck? `python -m patterns hint {self.exercise}` ({self.hints_available} hints).")
+        if self.passed:
+            lines.append(
+                f"  See the reference: `python -m patterns solution {self.exercise}`."
+            )
+        return "\n".join(lines)
