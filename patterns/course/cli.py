@@ -197,7 +197,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = args.handler(args)
         return result
-    except (catalog.UnknownExerciseError, CourseRootNotFoundError, StubMarkerError) as error:
+    except (
+        catalog.UnknownExerciseError,
+        CourseRootNotFoundError,
+        StubMarkerError,
+        FileNotFoundError,
+    ) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

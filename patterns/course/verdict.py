@@ -31,16 +31,28 @@ class Verdict:
     def failures(self) -> list[TestOutcome]:
         return [o for o in self.outcomes if not o.passed]
 
+    def behaviours(self) -> list[tuple[str, bool, int]]:
+        """(behaviour, all its cases pass, number of cases), in grader order.
+
+        A parametrised test is one behaviour tried on several inputs.
+        """
+        grouped: dict[str, list[TestOutcome]] = {}
+        for outcome in self.outcomes:
+            grouped.setdefault(outcome.behaviour, []).append(outcome)
+        return [(b, all(o.passed for o in cases), len(cases)) for b, cases in grouped.items()]
+
     def headline(self) -> str:
         """One sentence: the verdict."""
         if self.problem:
             return f"{self.exercise} could not be checked: {self.problem}"
-        total = len(self.outcomes)
+        behaviours = self.behaviours()
+        total = len(behaviours)
         if self.passed:
             return f"{self.exercise} passes: all {total} behaviours work. Well done."
+        failing = sum(not ok for _, ok, _ in behaviours)
         first = self.failures[0]
         return (
-            f"{self.exercise}: {len(self.failures)} of {total} behaviours fail. "
+            f"{self.exercise}: {failing} of {total} behaviours fail. "
             f"First: {first.behaviour.rstrip('.')}."
         )
 
@@ -54,9 +66,10 @@ class Verdict:
         lines = [self.headline()]
         if self.detail():
             lines.append(f"  Why: {self.detail()}")
-        for outcome in self.outcomes:
-            mark = "PASS" if outcome.passed else "FAIL"
-            lines.append(f"  [{mark}] {outcome.behaviour}")
+        for behaviour, ok, cases in self.behaviours():
+            mark = "PASS" if ok else "FAIL"
+            tried = f" ({cases} cases)" if cases > 1 else ""
+            lines.append(f"  [{mark}] {behaviour}{tried}")
         if not self.passed and self.hints_available:
             lines.append(f"  Stuck? `python -m patterns hint {self.exercise}` ({self.hints_available} hints).")
         if self.passed:

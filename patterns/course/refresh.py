@@ -1,0 +1,84 @@
+"""Re-execute notebooks and save their outputs the way the course's CI expects.
+
+* a fresh kernel per notebook, run from ``notebooks/`` like a learner would;
+* against pristine exercise stubs in a temporary copy of the course, so saved
+  check cells show the starting state, never a contributor's solved files;
+* no timing metadata (``record_timing=False``) and no widget state (about
+  50 KB of random ids per notebook otherwise), so diffs show real changes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from patterns.course import catalog
+from patterns.course.paths import ROOT_ENV
+from patterns.course.stubs import write_stub
+
+
+@contextmanager
+def pristine_course(root: Path) -> Iterator[Path]:
+    """A temporary course folder: pristine stubs, everything else linked to ``root``."""
+    with tempfile.TemporaryDirectory(prefix="patterns-pristine-") as scratch:
+        copy = Path(scratch)
+        (copy / "exercises").mkdir()
+        shutil.copy2(root / "exercises" / "__init__.py", copy / "exercises" / "__init__.py")
+        for exercise in catalog.exercises().values():
+            solution = root / "solutions" / exercise.file_name
+            write_stub(solution, copy / "exercises" / exercise.file_name, exercise.id)
+        for name in ("solutions", "tests", "notebooks", "pyproject.toml"):
+            os.symlink(root / name, copy / name)
+        yield copy
+
+
+def _clean(notebook: object) -> None:
+    nb = notebook  # an nbformat NotebookNode
+    nb.metadata.pop("widgets", None)  # type: ignore[attr-defined]
+    for cell in nb.cells:  # type: ignore[attr-defined]
+        cell.metadata.pop("execution", None)
+
+
+def refresh_notebook(path: Path, root: Path, timeout: int = 600) -> float:
+    """Execute one notebook in place; return the seconds it took."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    started = time.monotonic()
+    with pristine_course(root) as copy:
+        previous = os.environ.get(ROOT_ENV)
+        os.environ[ROOT_ENV] = str(copy)  # the kernel inherits it
+        try:
+            client = NotebookClient(
+                notebook,
+                timeout=timeout,
+                kernel_name="python3",
+                record_timing=False,
+                resources={"metadata": {"path": str(path.parent)}},
+            )
+            client.execute()
+        finally:
+            if previous is None:
+                os.environ.pop(ROOT_ENV, None)
+            else:
+                os.environ[ROOT_ENV] = previous
+    _clean(notebook)
+    nbformat.validate(notebook)
+    nbformat.write(notebook, path)
+    return time.monotonic() - started
+
+
+def refresh_notebooks(root: Path, names: Sequence[str]) -> None:
+    paths = [Path(name).resolve() for name in names] or sorted((root / "notebooks").glob("*.ipynb"))
+    for path in paths:
+        if not path.exists():
+            raise FileNotFoundError(f"No notebook at {path}.")
+        print(f"refreshing {path.name} ...", flush=True)
+        seconds = refresh_notebook(path, root)
+        print(f"  saved {path.name} ({seconds:.1f} s)", flush=True)

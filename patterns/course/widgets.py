@@ -1,0 +1,150 @@
+"""Notebook widgets: a check verdict with a hint button, a multiple-choice quiz,
+and a progress table.
+
+Each is an ipywidgets box whose ``text/plain`` form is a readable fallback, so a
+reader without a kernel (GitHub, an untrusted notebook, the terminal) still sees
+the verdict, the question or the table, and strict nbval compares that text.
+Tested with plain pytest by setting values and clicking buttons, no kernel needed.
+"""
+
+from __future__ import annotations
+
+import html
+import string
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import ipywidgets as widgets
+
+from patterns.course.verdict import Verdict
+
+
+class _TextFallback:
+    """Mixin: replace the widget's text/plain repr with a readable text."""
+
+    def fallback_text(self) -> str:
+        raise NotImplementedError
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle: dict[str, Any] = super()._repr_mimebundle_(**kwargs)  # type: ignore[misc]
+        bundle["text/plain"] = self.fallback_text()
+        return bundle
+
+
+def _verdict_html(verdict: Verdict) -> str:
+    colour = "#1a7f37" if verdict.passed else "#b3261e"
+    parts = [f"<div style='color:{colour};font-weight:bold'>{html.escape(verdict.headline())}</div>"]
+    if verdict.detail():
+        parts.append(f"<div><b>Why:</b> <code>{html.escape(verdict.detail())}</code></div>")
+    rows = "".join(
+        f"<li>{'✅' if ok else '❌'} {html.escape(behaviour)}"
+        f"{f' ({cases} cases)' if cases > 1 else ''}</li>"
+        for behaviour, ok, cases in verdict.behaviours()
+    )
+    if rows:
+        parts.append(f"<ul style='margin:4px 0'>{rows}</ul>")
+    return "".join(parts)
+
+
+class CheckView(_TextFallback, widgets.VBox):  # type: ignore[misc]
+    """The verdict of one check, with a "show hint" button while it fails."""
+
+    def __init__(self, verdict: Verdict, next_hint: Callable[[], tuple[int, int, str]]) -> None:
+        self.verdict = verdict
+        self._next_hint = next_hint
+        self.summary = widgets.HTML(_verdict_html(verdict))
+        self.hint_button = widgets.Button(description="show hint", icon="lightbulb-o")
+        self.hint_area = widgets.HTML("")
+        self.hint_button.on_click(lambda _button: self.show_hint())
+        children: list[widgets.Widget] = [self.summary]
+        if not verdict.passed and verdict.hints_available:
+            children += [self.hint_button, self.hint_area]
+        super().__init__(children=children)
+
+    def show_hint(self) -> str:
+        number, total, text = self._next_hint()
+        line = f"Hint {number} of {total}: {text}"
+        self.hint_area.value += f"<div>💡 {html.escape(line)}</div>"
+        if number == total:
+            self.hint_button.disabled = True
+        return line
+
+    def fallback_text(self) -> str:
+        return self.verdict.text()
+
+
+Option = tuple[str, bool, str]  # (answer, is it correct, why)
+
+
+class Quiz(_TextFallback, widgets.VBox):  # type: ignore[misc]
+    """A multiple-choice question; every answer explains why it is right or wrong.
+
+    ``Quiz("Which ...?", [("A", False, "No: ..."), ("B", True, "Yes: ...")])``
+    """
+
+    def __init__(self, question: str, options: Sequence[Option]) -> None:
+        if len(options) < 2:
+            raise ValueError(f"A quiz needs at least two answers, got {len(options)}.")
+        if not any(correct for _, correct, _ in options):
+            raise ValueError(f"No answer is marked correct in the quiz {question!r}.")
+        if len({text for text, _, _ in options}) != len(options):
+            raise ValueError(f"Two answers have the same text in the quiz {question!r}.")
+        self.question = question
+        self.options = list(options)
+        self.choice = widgets.RadioButtons(
+            options=[text for text, _, _ in options], value=None, layout={"width": "max-content"}
+        )
+        self.submit = widgets.Button(description="check answer")
+        self.feedback = widgets.HTML("")
+        self.submit.on_click(lambda _button: self.answer())
+        super().__init__(
+            children=[widgets.HTML(f"<b>{html.escape(question)}</b>"), self.choice, self.submit, self.feedback]
+        )
+
+    def answer(self, choice: str | int | None = None) -> bool:
+        """Mark an answer (its text, letter or index; default: the selected one)."""
+        if isinstance(choice, int):
+            choice = self.options[choice][0]
+        elif isinstance(choice, str) and len(choice) == 1 and choice.lower() in string.ascii_lowercase:
+            choice = self.options[string.ascii_lowercase.index(choice.lower())][0]
+        if choice is not None:
+            self.choice.value = choice
+        if self.choice.value is None:
+            self.feedback.value = "Pick an answer first."
+            return False
+        _, correct, why = next(o for o in self.options if o[0] == self.choice.value)
+        verdict = "✅ Right." if correct else "❌ Not quite."
+        self.feedback.value = f"{verdict} {html.escape(why)}"
+        return correct
+
+    def fallback_text(self) -> str:
+        lines = [f"Quiz: {self.question}"]
+        lines += [f"  {letter}) {text}" for letter, (text, _, _) in zip(string.ascii_lowercase, self.options)]
+        lines.append("  (Answer with the buttons in JupyterLab, or quiz.answer('a').)")
+        return "\n".join(lines)
+
+
+class ProgressView(_TextFallback, widgets.VBox):  # type: ignore[misc]
+    """Every exercise, passed or not: the learner's (or instructor's) overview."""
+
+    def __init__(self, rows: Sequence[dict[str, Any]]) -> None:
+        self.rows = list(rows)
+        done = sum(row["passed"] for row in self.rows)
+        self.bar = widgets.IntProgress(value=done, min=0, max=max(len(self.rows), 1))
+        table = "".join(
+            f"<tr><td>{row['exercise']}</td><td>{'✅ done' if row['passed'] else ('… tried' if row['checks'] else '· todo')}</td>"
+            f"<td>{html.escape(row['title'])}</td><td>{row['hints_shown']}/{row['hints_total']} hints</td></tr>"
+            for row in self.rows
+        )
+        self.table = widgets.HTML(f"<table>{table}</table>")
+        super().__init__(
+            children=[widgets.HTML(f"<b>{done} of {len(self.rows)} exercises passed</b>"), self.bar, self.table]
+        )
+
+    def fallback_text(self) -> str:
+        done = sum(row["passed"] for row in self.rows)
+        lines = [f"Progress: {done} of {len(self.rows)} exercises passed."]
+        for row in self.rows:
+            mark = "done" if row["passed"] else ("tried" if row["checks"] else "todo")
+            lines.append(f"  {row['exercise']}  {mark:<5}  {row['title']}")
+        return "\n".join(lines)
