@@ -1,0 +1,63 @@
+"""Exercise 03, strategy: new discount rules that plug into Checkout untouched.
+
+A discount rule is any callable ``(Cart) -> Money``: the amount to take off the
+subtotal, in the cart's currency, never negative. ``Checkout`` from
+``patterns.strategy`` calls whatever rule it is given; you do not edit it.
+
+Write three rule factories (functions that return a rule):
+
+* ``percent_off_over(threshold, percent)``: ``percent`` % off the subtotal,
+  rounded DOWN to the cent, but only when the subtotal is at least
+  ``threshold``; otherwise nothing off.
+* ``buy_n_get_one_free(sku, n)``: for every ``n + 1`` units of ``sku`` in the
+  cart, one unit is free (buy 2 get 1 free: 3 units pay 2, 7 units pay 5).
+* ``best_of(*rules)``: the customer gets the largest discount any of ``rules``
+  gives (nothing off when no rule gives anything). Any callable rule works:
+  functions, lambdas, objects with ``__call__``.
+
+Money is exact: use ``Money`` (integer cents) and integer arithmetic, never float.
+"""
+
+from __future__ import annotations
+
+from patterns.money import Money
+from patterns.strategy import Cart, DiscountRule
+
+
+def percent_off_over(threshold: Money, percent: int) -> DiscountRule:
+    """A rule: ``percent`` % off (rounded down to the cent) once the subtotal reaches ``threshold``."""
+    # BEGIN SOLUTION: return a function (cart) -> Money, see the module docstring
+    def rule(cart: Cart) -> Money:
+        subtotal = cart.subtotal
+        if subtotal < threshold:
+            return Money.zero(cart.currency)
+        # Integer floor division: exact, and never more than advertised.
+        return Money(subtotal.minor * percent // 100, cart.currency)
+
+    return rule
+    # END SOLUTION
+
+
+def buy_n_get_one_free(sku: str, n: int) -> DiscountRule:
+    """A rule: one unit of ``sku`` free for every ``n + 1`` units in the cart."""
+    # BEGIN SOLUTION: return a function (cart) -> Money, see the module docstring
+    def rule(cart: Cart) -> Money:
+        free_units = cart.quantity_of(sku) // (n + 1)
+        if free_units == 0:
+            return Money.zero(cart.currency)
+        # The cheapest unit of that sku is the free one, should prices differ.
+        unit = min(item.unit_price for item in cart.items if item.sku == sku)
+        return unit * free_units
+
+    return rule
+    # END SOLUTION
+
+
+def best_of(*rules: DiscountRule) -> DiscountRule:
+    """A rule: the largest discount any of ``rules`` gives for the cart."""
+    # BEGIN SOLUTION: return a function (cart) -> Money, see the module docstring
+    def rule(cart: Cart) -> Money:
+        return max((each(cart) for each in rules), default=Money.zero(cart.currency))
+
+    return rule
+    # END SOLUTION
