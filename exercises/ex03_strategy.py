@@ -25,15 +25,18 @@ from patterns.strategy import Cart, DiscountRule
 
 
 def percent_off_over(threshold: Money, percent: int) -> DiscountRule:
-    """A rule: ``percent`` % off (rounded down to the cent) once the subtotal reaches ``threshold``."""
+    """A rule: ``percent`` % off (rounded down) once the subtotal reaches ``threshold``."""
+
     raise NotImplementedError('ex03: return a function (cart) -> Money, see the module docstring')
 
 
 def buy_n_get_one_free(sku: str, n: int) -> DiscountRule:
     """A rule: one unit of ``sku`` free for every ``n + 1`` units in the cart."""
+
     raise NotImplementedError('ex03: return a function (cart) -> Money, see the module docstring')
 
 
 def best_of(*rules: DiscountRule) -> DiscountRule:
     """A rule: the largest discount any of ``rules`` gives for the cart."""
+
     raise NotImplementedError('ex03: return a function (cart) -> Money, see the module docstring')

@@ -126,8 +126,7 @@ class Money:
     def _same_currency(self, other: Money, operation: str) -> None:
         if other.currency != self.currency:
             raise MoneyError(
-                f"cannot {operation} {other.currency} and {self.currency}: "
-                "convert explicitly first"
+                f"cannot {operation} {other.currency} and {self.currency}: convert explicitly first"
             )
 
     def __add__(self, other: object) -> Money:

@@ -286,7 +286,4 @@ def choose(name: str, options: Mapping[str, T], *, setting: str = "strategy") ->
         return options[name]
     except (KeyError, TypeError):
         known = ", ".join(sorted(options)) or "(none registered)"
-        raise UnknownStrategyError(
-            f"unknown {setting} {name!r}; choose one of: {known}"
-        ) from None
-
+        raise UnknownStrategyError(f"unknown {setting} {name!r}; choose one of: {known}") from None

@@ -25,7 +25,8 @@ from patterns.strategy import Cart, DiscountRule
 
 
 def percent_off_over(threshold: Money, percent: int) -> DiscountRule:
-    """A rule: ``percent`` % off (rounded down to the cent) once the subtotal reaches ``threshold``."""
+    """A rule: ``percent`` % off (rounded down) once the subtotal reaches ``threshold``."""
+
     # BEGIN SOLUTION: return a function (cart) -> Money, see the module docstring
     def rule(cart: Cart) -> Money:
         subtotal = cart.subtotal
@@ -40,6 +41,7 @@ def percent_off_over(threshold: Money, percent: int) -> DiscountRule:
 
 def buy_n_get_one_free(sku: str, n: int) -> DiscountRule:
     """A rule: one unit of ``sku`` free for every ``n + 1`` units in the cart."""
+
     # BEGIN SOLUTION: return a function (cart) -> Money, see the module docstring
     def rule(cart: Cart) -> Money:
         free_units = cart.quantity_of(sku) // (n + 1)
@@ -55,6 +57,7 @@ def buy_n_get_one_free(sku: str, n: int) -> DiscountRule:
 
 def best_of(*rules: DiscountRule) -> DiscountRule:
     """A rule: the largest discount any of ``rules`` gives for the cart."""
+
     # BEGIN SOLUTION: return a function (cart) -> Money, see the module docstring
     def rule(cart: Cart) -> Money:
         return max((each(cart) for each in rules), default=Money.zero(cart.currency))

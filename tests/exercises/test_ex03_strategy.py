@@ -27,13 +27,17 @@ def cart(*lines: tuple[str, str, int]) -> Cart:
 
 
 def describe(c: Cart) -> str:
-    return "a cart of " + ", ".join(
-        f"{i.quantity} x {i.sku} at {i.unit_price}" for i in c.items
-    ) if c.items else "an empty cart"
+    return (
+        "a cart of " + ", ".join(f"{i.quantity} x {i.sku} at {i.unit_price}" for i in c.items)
+        if c.items
+        else "an empty cart"
+    )
 
 
 def discount_of(rule: object, c: Cart, made_by: str) -> Money:
-    assert callable(rule), f"{made_by} should return a function (cart) -> Money, but returned {rule!r}"
+    assert callable(rule), (
+        f"{made_by} should return a function (cart) -> Money, but returned {rule!r}"
+    )
     result = rule(c)
     assert isinstance(result, Money), (
         f"{made_by}, called on {describe(c)}, returned {result!r}; a discount rule must "
@@ -49,7 +53,7 @@ def discount_of(rule: object, c: Cart, made_by: str) -> Money:
 def test_percent_off_over_applies_from_the_threshold_rounding_down(
     ex03: ModuleType, subtotal: str, expected: str
 ) -> None:
-    """percent_off_over(50.00 EUR, 15) takes 15 % off from 50.00 EUR up, rounded down to the cent."""
+    """percent_off_over(50.00 EUR, 15) takes 15 % off from 50.00 EUR up, rounded down."""
     made_by = "percent_off_over(Money(5000, 'EUR'), 15)"
     rule = ex03.percent_off_over(eur("50.00"), 15)
     c = cart(("box", subtotal, 1))
@@ -67,7 +71,7 @@ def test_percent_off_over_applies_from_the_threshold_rounding_down(
 def test_buy_two_get_one_free_counts_whole_groups_of_three(
     ex03: ModuleType, teas: int, expected: str
 ) -> None:
-    """buy_n_get_one_free('tea', 2) makes one tea free for every three teas, ignoring other items."""
+    """buy_n_get_one_free('tea', 2) makes one tea in every three free; other items don't count."""
     made_by = "buy_n_get_one_free('tea', 2)"
     rule = ex03.buy_n_get_one_free("tea", 2)
     c = cart(("tea", "3.20", teas), ("cake", "4.50", 3))
@@ -79,13 +83,15 @@ def test_buy_two_get_one_free_counts_whole_groups_of_three(
 
 
 def test_best_of_gives_the_largest_discount(ex03: ModuleType) -> None:
-    """best_of(...) gives the largest discount any of its rules gives, and nothing when given no rules."""
+    """best_of(...) gives the largest discount of its rules, and nothing when given none."""
     small = ex03.percent_off_over(eur("0.00"), 5)
     large = ex03.buy_n_get_one_free("tea", 1)
     c = cart(("tea", "3.20", 2))
     made_by = "best_of(percent_off_over(0.00 EUR, 5), buy_n_get_one_free('tea', 1))"
     got = discount_of(ex03.best_of(small, large), c, made_by)
-    assert got == eur("3.20"), f"{made_by}, called on {describe(c)}, returned {got}; expected 3.20 EUR"
+    assert got == eur("3.20"), (
+        f"{made_by}, called on {describe(c)}, returned {got}; expected 3.20 EUR"
+    )
     got = discount_of(ex03.best_of(), c, "best_of()")
     assert got == eur("0.00"), f"best_of() with no rules returned {got}; expected 0.00 EUR"
 
@@ -105,7 +111,7 @@ def fixed(cents: int, cart: Cart) -> Money:
 
 
 def test_best_of_accepts_any_conforming_callable(ex03: ModuleType) -> None:
-    """best_of works with lambdas, functools.partial and objects with __call__, not only your own rules."""
+    """best_of works with any callable rule: lambdas, functools.partial, objects with __call__."""
     c = cart(("tea", "3.20", 1))
     rules = [lambda cart: Money(30, cart.currency), functools.partial(fixed, 70), FixedDiscount(50)]
     made_by = "best_of(lambda: 0.30 EUR, partial(fixed, 70 cents), FixedDiscount(50))"
@@ -114,11 +120,9 @@ def test_best_of_accepts_any_conforming_callable(ex03: ModuleType) -> None:
 
 
 def test_rules_plug_into_checkout_and_the_gateway_gets_exact_cents(ex03: ModuleType) -> None:
-    """Your rules plug into the unchanged Checkout, and the gateway is charged an exact integer of cents."""
+    """Your rules plug into the unchanged Checkout; the gateway is charged exact integer cents."""
     gateway = FakeStripe()
-    rule = ex03.best_of(
-        ex03.percent_off_over(eur("20.00"), 10), ex03.buy_n_get_one_free("tea", 2)
-    )
+    rule = ex03.best_of(ex03.percent_off_over(eur("20.00"), 10), ex03.buy_n_get_one_free("tea", 2))
     c = cart(("tea", "0.10", 3), ("cake", "19.99", 1), ("jam", "0.20", 1))
     Checkout(gateway, discount=rule).pay(c)
     # subtotal 20.49 EUR: 10 % is 2.049 -> 2.04; one free tea is 0.10; best is 2.04.
