@@ -1,0 +1,612 @@
+"""Unit tests of patterns.retry: respx scripts the failures, a fake clock records every pause.
+
+Nothing here sleeps: ``FakeTime.sleep`` records the pause and moves the fake
+clocks forward. Each test leaves the simulated seconds in its report
+(``user_properties``) so ``benchmarks/bench_retry.py`` can add them up.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from typing import Any
+
+import httpx
+import pytest
+import respx
+import tenacity
+from hypothesis import given
+from hypothesis import strategies as st
+
+from patterns.retry import (
+    TRANSIENT_STATUSES,
+    RetryPolicy,
+    backoff_ceiling,
+    backoff_delay,
+    is_transient,
+    retry,
+    retry_after_seconds,
+)
+
+API = "https://api.example.test"
+EPOCH = 1_800_000_000.0  # the fake wall clock starts here (2027-01-15)
+
+
+class FakeTime:
+    """A monotonic clock, a wall clock and a sleep that only records and moves time on."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def wall(self) -> float:
+        return EPOCH + self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def fake(request: pytest.FixtureRequest) -> Iterator[FakeTime]:
+    fake_time = FakeTime()
+    yield fake_time
+    request.node.user_properties.append(("simulated_sleep_s", sum(fake_time.sleeps)))
+
+
+@pytest.fixture
+def api() -> Iterator[respx.MockRouter]:
+    with respx.mock(base_url=API, assert_all_called=False) as router:
+        yield router
+
+
+def fetch_order(client: httpx.Client) -> Any:
+    """The fixed client call: raise_for_status() turns a 503 into an exception."""
+    response = client.get("/orders/42")
+    response.raise_for_status()
+    return response.json()
+
+
+def policy_for(fake: FakeTime, **overrides: Any) -> RetryPolicy:
+    settings: dict[str, Any] = {
+        "max_attempts": 5,
+        "base_delay": 1.0,
+        "multiplier": 2.0,
+        "max_delay": 30.0,
+        "jitter": "none",
+        "sleep": fake.sleep,
+        "clock": fake.clock,
+        "wall_clock": fake.wall,
+        "rng": random.Random(7),
+    }
+    settings.update(overrides)
+    return retry(**settings)
+
+
+# -- the article's decorator, copied as published, and why it never retries --
+
+
+def article_retry(
+    max_attempts: int = 3, base_delay: float = 1.0, backoff: float = 2.0
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            last_exception = None
+            for attempt in range(max_attempts):
+                try:
+                    return func(*args, **kwargs)
+                except (ConnectionError, TimeoutError) as e:
+                    last_exception = e
+                    if attempt < max_attempts - 1:
+                        delay = base_delay * (backoff**attempt)
+                        time.sleep(delay)
+            raise last_exception  # type: ignore[misc]
+
+        return wrapper
+
+    return decorator
+
+
+@article_retry(max_attempts=5, base_delay=0.5)
+def article_call_external_api(endpoint: str) -> Any:
+    return httpx.get(endpoint, timeout=2.0).json()
+
+
+@pytest.fixture
+def real_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Replaces time.sleep for the article's decorator, which calls it directly."""
+    calls: list[float] = []
+    monkeypatch.setattr(time, "sleep", calls.append)
+    return calls
+
+
+def test_httpx_errors_are_not_builtin_connection_errors() -> None:
+    assert not issubclass(httpx.ConnectError, ConnectionError)
+    assert not issubclass(httpx.ReadTimeout, TimeoutError)
+    assert issubclass(httpx.ConnectError, httpx.TransportError)
+
+
+def test_article_decorator_never_retries_an_httpx_connect_error(
+    api: respx.MockRouter, real_sleeps: list[float]
+) -> None:
+    route = api.get("/orders/42").mock(
+        side_effect=[httpx.ConnectError("refused"), httpx.Response(200, json={"id": 42})]
+    )
+    with pytest.raises(httpx.ConnectError):
+        article_call_external_api(f"{API}/orders/42")
+    assert route.call_count == 1, "one attempt: the second (successful) one is never made"
+    assert real_sleeps == []
+
+
+def test_article_decorator_never_retries_a_503(
+    api: respx.MockRouter, real_sleeps: list[float]
+) -> None:
+    route = api.get("/orders/42").mock(
+        side_effect=[
+            httpx.Response(503, json={"error": "unavailable"}),
+            httpx.Response(200, json={"id": 42}),
+        ]
+    )
+    result = article_call_external_api(f"{API}/orders/42")
+    assert result == {"error": "unavailable"}, "the 503's body comes back as if it were data"
+    assert route.call_count == 1
+    assert real_sleeps == []
+
+
+def test_article_decorator_with_zero_attempts_raises_none() -> None:
+    @article_retry(max_attempts=0)
+    def never_called() -> None:
+        raise AssertionError("not reached")
+
+    with pytest.raises(TypeError, match="exceptions must derive from BaseException"):
+        never_called()
+
+
+# -- what is retried ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.ConnectError("refused"),
+        httpx.ReadTimeout("slow"),
+        httpx.ConnectTimeout("slow"),
+        httpx.RemoteProtocolError("Server disconnected without sending a response."),
+        httpx.Response(429),
+        httpx.Response(502),
+        httpx.Response(503),
+        httpx.Response(504),
+    ],
+    ids=["connect", "read-timeout", "connect-timeout", "dropped", "429", "502", "503", "504"],
+)
+def test_transient_failures_are_retried_until_success(
+    api: respx.MockRouter, fake: FakeTime, failure: Exception | httpx.Response
+) -> None:
+    route = api.get("/orders/42").mock(
+        side_effect=[failure, failure, httpx.Response(200, json={"id": 42})]
+    )
+    with httpx.Client(base_url=API) as client:
+        assert policy_for(fake).call(fetch_order, client) == {"id": 42}
+    assert route.call_count == 3
+    assert fake.sleeps == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("status", [400, 401, 404, 409, 422, 500])
+def test_permanent_http_errors_are_raised_at_once(
+    api: respx.MockRouter, fake: FakeTime, status: int
+) -> None:
+    route = api.get("/orders/42").mock(return_value=httpx.Response(status))
+    with httpx.Client(base_url=API) as client, pytest.raises(httpx.HTTPStatusError) as caught:
+        policy_for(fake).call(fetch_order, client)
+    assert caught.value.response.status_code == status
+    assert route.call_count == 1
+    assert fake.sleeps == []
+
+
+def test_a_bug_in_the_caller_is_raised_at_once(fake: FakeTime) -> None:
+    calls: list[int] = []
+
+    @policy_for(fake)
+    def buggy() -> None:
+        calls.append(1)
+        raise KeyError("amount")
+
+    with pytest.raises(KeyError):
+        buggy()
+    assert calls == [1]
+    assert fake.sleeps == []
+
+
+def test_keyboard_interrupt_is_never_retried(fake: FakeTime) -> None:
+    calls: list[int] = []
+
+    @policy_for(fake)
+    def interrupted() -> None:
+        calls.append(1)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        interrupted()
+    assert calls == [1]
+
+
+def test_unsupported_protocol_is_permanent() -> None:
+    assert not is_transient(httpx.UnsupportedProtocol("ftp://"))
+    assert is_transient(ConnectionResetError())
+    assert is_transient(TimeoutError())
+    assert {429, 502, 503, 504} == TRANSIENT_STATUSES
+
+
+def test_the_caller_can_widen_what_is_retried(api: respx.MockRouter, fake: FakeTime) -> None:
+    route = api.get("/orders/42").mock(
+        side_effect=[httpx.Response(500), httpx.Response(200, json={"id": 42})]
+    )
+
+    def also_500(error: BaseException) -> bool:
+        return is_transient(error) or (
+            isinstance(error, httpx.HTTPStatusError) and error.response.status_code == 500
+        )
+
+    with httpx.Client(base_url=API) as client:
+        assert policy_for(fake, retry_on=also_500).call(fetch_order, client) == {"id": 42}
+    assert route.call_count == 2
+
+
+def test_the_caller_can_narrow_what_is_retried(api: respx.MockRouter, fake: FakeTime) -> None:
+    route = api.get("/orders/42").mock(return_value=httpx.Response(429))
+
+    def never_429(error: BaseException) -> bool:
+        status = getattr(getattr(error, "response", None), "status_code", None)
+        return is_transient(error) and status != 429
+
+    with httpx.Client(base_url=API) as client, pytest.raises(httpx.HTTPStatusError):
+        policy_for(fake, retry_on=never_429).call(fetch_order, client)
+    assert route.call_count == 1
+
+
+# -- the schedule ---------------------------------------------------------------
+
+
+def test_exponential_schedule_is_capped(api: respx.MockRouter, fake: FakeTime) -> None:
+    api.get("/orders/42").mock(side_effect=httpx.ConnectError("refused"))
+    policy = policy_for(fake, max_attempts=8, base_delay=1.0, multiplier=2.0, max_delay=10.0)
+    with httpx.Client(base_url=API) as client, pytest.raises(httpx.ConnectError):
+        policy.call(fetch_order, client)
+    assert fake.sleeps == [1.0, 2.0, 4.0, 8.0, 10.0, 10.0, 10.0]
+
+
+def test_full_jitter_draws_below_the_ceiling_from_the_injected_rng(fake: FakeTime) -> None:
+    expected_rng = random.Random(3)
+    ceilings = [0.5, 1.0, 2.0, 4.0, 4.0]
+    expected = [expected_rng.uniform(0, c) for c in ceilings]
+
+    @policy_for(fake, max_attempts=6, base_delay=0.5, max_delay=4.0, jitter="full",
+                rng=random.Random(3))  # fmt: skip
+    def down() -> None:
+        raise httpx.ConnectError("refused")
+
+    with pytest.raises(httpx.ConnectError):
+        down()
+    assert fake.sleeps == expected
+    assert all(0 <= s <= c for s, c in zip(fake.sleeps, ceilings, strict=True))
+
+
+def test_equal_jitter_keeps_at_least_half_the_ceiling() -> None:
+    rng = random.Random(1)
+    for attempt in range(1, 12):
+        ceiling = backoff_ceiling(attempt, 0.2, 2.0, 5.0)
+        delay = backoff_delay(
+            attempt, base_delay=0.2, multiplier=2.0, max_delay=5.0, jitter="equal", rng=rng
+        )
+        assert ceiling / 2 <= delay <= ceiling
+
+
+def test_the_same_seed_gives_the_same_schedule() -> None:
+    def schedule(seed: int) -> list[float]:
+        fake = FakeTime()
+
+        @policy_for(fake, jitter="full", rng=random.Random(seed))
+        def down() -> None:
+            raise httpx.ReadTimeout("slow")
+
+        with pytest.raises(httpx.ReadTimeout):
+            down()
+        return fake.sleeps
+
+    assert schedule(11) == schedule(11)
+    assert schedule(11) != schedule(12)
+
+
+def test_a_huge_attempt_number_does_not_overflow() -> None:
+    assert backoff_ceiling(5000, 1.0, 2.0, 60.0) == 60.0
+
+
+@given(
+    attempt=st.integers(1, 200),
+    base=st.floats(0, 10),
+    multiplier=st.floats(1, 10),
+    cap=st.floats(0, 600),
+    jitter=st.sampled_from(["none", "full", "equal"]),
+    seed=st.integers(0, 2**32),
+)
+def test_every_pause_is_between_zero_and_the_cap(
+    attempt: int, base: float, multiplier: float, cap: float, jitter: Any, seed: int
+) -> None:
+    delay = backoff_delay(
+        attempt,
+        base_delay=base,
+        multiplier=multiplier,
+        max_delay=cap,
+        jitter=jitter,
+        rng=random.Random(seed),
+    )
+    assert 0 <= delay <= cap
+
+
+# -- Retry-After ----------------------------------------------------------------
+
+
+def test_retry_after_seconds_is_a_floor_for_the_next_pause(
+    api: respx.MockRouter, fake: FakeTime
+) -> None:
+    api.get("/orders/42").mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "7"}),
+            httpx.Response(503),
+            httpx.Response(200, json={"id": 42}),
+        ]
+    )
+    with httpx.Client(base_url=API) as client:
+        policy_for(fake).call(fetch_order, client)
+    assert fake.sleeps == [7.0, 2.0], "7 s as asked, then the normal backoff"
+
+
+def test_retry_after_is_clamped_by_the_cap(api: respx.MockRouter, fake: FakeTime) -> None:
+    api.get("/orders/42").mock(
+        side_effect=[
+            httpx.Response(503, headers={"Retry-After": "3600"}),
+            httpx.Response(200, json={"id": 42}),
+        ]
+    )
+    with httpx.Client(base_url=API) as client:
+        policy_for(fake, max_delay=30.0).call(fetch_order, client)
+    assert fake.sleeps == [30.0]
+
+
+def test_retry_after_below_the_backoff_does_not_shorten_it(
+    api: respx.MockRouter, fake: FakeTime
+) -> None:
+    api.get("/orders/42").mock(
+        side_effect=[
+            httpx.Response(503, headers={"Retry-After": "0"}),
+            httpx.Response(200, json={"id": 42}),
+        ]
+    )
+    with httpx.Client(base_url=API) as client:
+        policy_for(fake, base_delay=4.0).call(fetch_order, client)
+    assert fake.sleeps == [4.0]
+
+
+def test_retry_after_as_an_http_date_uses_the_injected_wall_clock(
+    api: respx.MockRouter, fake: FakeTime
+) -> None:
+    in_25_s = format_datetime(datetime.fromtimestamp(EPOCH + 25, UTC), usegmt=True)
+    api.get("/orders/42").mock(
+        side_effect=[
+            httpx.Response(503, headers={"Retry-After": in_25_s}),
+            httpx.Response(200, json={"id": 42}),
+        ]
+    )
+    with httpx.Client(base_url=API) as client:
+        policy_for(fake).call(fetch_order, client)
+    assert fake.sleeps == [25.0]
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("120", 120.0),
+        (" 1.5 ", 1.5),
+        ("Thu, 01 Jan 1970 00:00:00 GMT", 0.0),  # in the past: no extra wait
+        ("-5", None),
+        ("soon", None),
+        ("nan", None),
+        ("Fri, 15 Jan 2027 08:00:30", None),  # no zone: not an HTTP date
+    ],
+)
+def test_retry_after_values_are_parsed_or_ignored(header: str, expected: float | None) -> None:
+    request = httpx.Request("GET", API)
+    response = httpx.Response(503, headers={"Retry-After": header}, request=request)
+    error = httpx.HTTPStatusError("503", request=request, response=response)
+    assert retry_after_seconds(error, now=EPOCH) == expected
+
+
+def test_retry_after_past_the_deadline_gives_up_at_once(
+    api: respx.MockRouter, fake: FakeTime
+) -> None:
+    route = api.get("/orders/42").mock(
+        side_effect=[
+            httpx.Response(503, headers={"Retry-After": "20"}),
+            httpx.Response(200, json={"id": 42}),
+        ]
+    )
+    with httpx.Client(base_url=API) as client, pytest.raises(httpx.HTTPStatusError) as caught:
+        policy_for(fake, deadline=10.0).call(fetch_order, client)
+    assert route.call_count == 1
+    assert fake.sleeps == [], "no pointless sleep before giving up"
+    assert caught.value.response.status_code == 503
+    assert any("Retry-After" in note for note in caught.value.__notes__)
+
+
+# -- deadline and the final error ---------------------------------------------------
+
+
+def test_deadline_stops_before_a_pause_that_would_pass_it(
+    api: respx.MockRouter, fake: FakeTime
+) -> None:
+    route = api.get("/orders/42").mock(side_effect=httpx.ConnectError("refused"))
+    policy = policy_for(fake, max_attempts=None, deadline=60.0, max_delay=100.0)
+    with httpx.Client(base_url=API) as client, pytest.raises(httpx.ConnectError) as caught:
+        policy.call(fetch_order, client)
+    assert fake.sleeps == [1.0, 2.0, 4.0, 8.0, 16.0], "31 s slept; 32 more would pass 60 s"
+    assert route.call_count == 6
+    assert "deadline=60s" in caught.value.__notes__[-1]
+
+
+def test_slow_attempts_count_against_the_deadline(fake: FakeTime) -> None:
+    calls: list[float] = []
+
+    @policy_for(fake, max_attempts=None, deadline=10.0)
+    def slow_and_down() -> None:
+        calls.append(fake.now)
+        fake.now += 4.0  # each attempt itself takes 4 s before timing out
+        raise httpx.ReadTimeout("slow")
+
+    with pytest.raises(httpx.ReadTimeout):
+        slow_and_down()
+    assert calls == [0.0, 5.0], "4 s + 1 s pause, then 9 s + 2 s would pass 10 s"
+
+
+def test_the_final_error_is_the_last_real_exception_with_the_attempt_count(
+    fake: FakeTime,
+) -> None:
+    raised: list[Exception] = []
+
+    @policy_for(fake, max_attempts=3)
+    def down() -> None:
+        error = httpx.ConnectError(f"refused #{len(raised) + 1}")
+        raised.append(error)
+        raise error
+
+    with pytest.raises(httpx.ConnectError) as caught:
+        down()
+    assert caught.value is raised[-1], "the last error itself, not a wrapper"
+    assert str(caught.value) == "refused #3"
+    assert caught.value.__notes__ == ["retry: gave up after 3 attempts (max_attempts=3 reached)"]
+
+
+def test_a_permanent_error_carries_no_retry_note(fake: FakeTime) -> None:
+    @policy_for(fake)
+    def bad() -> None:
+        raise ValueError("bad input")
+
+    with pytest.raises(ValueError) as caught:
+        bad()
+    assert not hasattr(caught.value, "__notes__")
+
+
+# -- settings checked when decorating -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"max_attempts": 0}, "max_attempts must be at least 1"),
+        ({"max_attempts": -3}, "max_attempts must be at least 1"),
+        ({"base_delay": -1.0}, "base_delay must be a number of seconds >= 0"),
+        ({"max_delay": -0.5}, "max_delay must be a number of seconds >= 0"),
+        ({"deadline": -1.0}, "deadline must be a number of seconds >= 0"),
+        ({"base_delay": float("nan")}, "base_delay must be a number of seconds >= 0"),
+        ({"multiplier": 0.5}, "multiplier must be >= 1"),
+        ({"jitter": "fuzzy"}, "jitter must be one of"),
+        ({"max_attempts": None, "deadline": None}, "never gives up"),
+    ],
+)
+def test_bad_settings_are_refused_when_decorating(settings: dict[str, Any], message: str) -> None:
+    calls: list[int] = []
+    with pytest.raises(ValueError, match=message):
+
+        @retry(**settings)
+        def never_called() -> None:
+            calls.append(1)
+
+    assert calls == []
+
+
+def test_a_non_number_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="max_attempts must be an int"):
+        retry(max_attempts="3")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="base_delay must be a number of seconds"):
+        retry(base_delay="1s")  # type: ignore[arg-type]
+
+
+def test_decorator_and_plain_call_follow_the_same_policy(
+    api: respx.MockRouter, fake: FakeTime
+) -> None:
+    route = api.get("/orders/42").mock(side_effect=httpx.ReadTimeout("slow"))
+    policy = policy_for(fake, max_attempts=4, jitter="full", rng=random.Random(5))
+    decorated = policy(fetch_order)
+    with httpx.Client(base_url=API) as client:
+        with pytest.raises(httpx.ReadTimeout):
+            decorated(client)
+        first = list(fake.sleeps)
+        policy.rng.seed(5)
+        with pytest.raises(httpx.ReadTimeout):
+            policy.call(fetch_order, client)
+    assert fake.sleeps[len(first) :] == first
+    assert route.call_count == 8
+    assert decorated.__name__ == "fetch_order" and "raise_for_status" in (decorated.__doc__ or "")
+
+
+# -- tenacity, the library you would use in production -----------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 7, 2026])
+def test_tenacity_full_jitter_gives_the_same_schedule_for_the_same_seed(
+    api: respx.MockRouter, fake: FakeTime, seed: int
+) -> None:
+    api.get("/orders/42").mock(side_effect=httpx.ConnectError("refused"))
+    tenacity_sleeps: list[float] = []
+    tenacity_policy = tenacity.Retrying(
+        stop=tenacity.stop_after_attempt(8),
+        wait=tenacity.wait_random_exponential(multiplier=0.5, max=20.0, exp_base=2),
+        retry=tenacity.retry_if_exception(is_transient),
+        sleep=tenacity_sleeps.append,
+        reraise=True,
+    )
+    with httpx.Client(base_url=API) as client:
+        random.seed(seed)  # tenacity's jitter draws from the global random
+        with pytest.raises(httpx.ConnectError):
+            tenacity_policy(fetch_order, client)
+        ours = policy_for(
+            fake,
+            max_attempts=8,
+            base_delay=0.5,
+            multiplier=2.0,
+            max_delay=20.0,
+            jitter="full",
+            rng=random.Random(seed),
+        )
+        with pytest.raises(httpx.ConnectError):
+            ours.call(fetch_order, client)
+    assert fake.sleeps == tenacity_sleeps
+    assert len(fake.sleeps) == 7
+
+
+def test_tenacity_without_jitter_gives_the_same_capped_schedule(
+    api: respx.MockRouter, fake: FakeTime
+) -> None:
+    api.get("/orders/42").mock(return_value=httpx.Response(503))
+    tenacity_sleeps: list[float] = []
+    tenacity_policy = tenacity.Retrying(
+        stop=tenacity.stop_after_attempt(9),
+        wait=tenacity.wait_exponential(multiplier=1.5, max=30.0, exp_base=3),
+        retry=tenacity.retry_if_exception(is_transient),
+        sleep=tenacity_sleeps.append,
+        reraise=True,
+    )
+    with httpx.Client(base_url=API) as client:
+        with pytest.raises(httpx.HTTPStatusError):
+            tenacity_policy(fetch_order, client)
+        ours = policy_for(fake, max_attempts=9, base_delay=1.5, multiplier=3.0, max_delay=30.0)
+        with pytest.raises(httpx.HTTPStatusError):
+            ours.call(fetch_order, client)
+    assert fake.sleeps == tenacity_sleeps == [1.5, 4.5, 13.5, 30.0, 30.0, 30.0, 30.0, 30.0]
