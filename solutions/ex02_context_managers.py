@@ -1,0 +1,68 @@
+"""Exercise 02: a context manager around a real PostgreSQL resource, an advisory lock.
+
+An advisory lock is a named mutex that lives in the database server: two
+workers that both run ``with advisory_lock(conn, 42):`` never run their blocks
+at the same time, even on different machines. The checkout service uses one so
+that a nightly job and a manual rerun cannot settle the same payments twice.
+
+A session-level lock (``pg_advisory_lock``) is held until it is explicitly
+released (``pg_advisory_unlock``) or the session ends, so the release must run
+however the block ends: normally, by an exception, or by Ctrl-C. PostgreSQL
+counts re-acquisitions by the same session: lock twice, unlock twice.
+
+Write :func:`advisory_lock`:
+
+* refuse a ``key`` that is not an ``int`` in PostgreSQL's ``bigint`` range, and
+  a connection that is not in autocommit mode, with ``ValueError`` (a failed
+  transaction would make the unlock itself fail);
+* ``blocking=True``: wait for the lock (``SELECT pg_advisory_lock(%s)``);
+  ``blocking=False``: try once (``SELECT pg_try_advisory_lock(%s)`` returns a
+  bool) and raise :class:`LockBusy` naming the key if another session holds it;
+* release it (``SELECT pg_advisory_unlock(%s)``) when the block ends, whatever
+  the reason, and never swallow the exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+
+BIGINT_MIN = -(2**63)
+BIGINT_MAX = 2**63 - 1
+
+
+class LockBusy(RuntimeError):
+    """Another session holds the advisory lock and ``blocking=False`` was asked for."""
+
+
+@contextmanager
+def advisory_lock(
+    conn: psycopg.Connection[Any], key: int, *, blocking: bool = True
+) -> Iterator[None]:
+    """Hold the session-level advisory lock ``key`` on ``conn`` for the ``with`` block."""
+    # BEGIN SOLUTION: check the arguments, take the lock, yield, release it in a finally
+    if isinstance(key, bool) or not isinstance(key, int) or not BIGINT_MIN <= key <= BIGINT_MAX:
+        raise ValueError(f"key must be an int between {BIGINT_MIN} and {BIGINT_MAX}, got {key!r}")
+    if not conn.autocommit:
+        raise ValueError(
+            "advisory_lock needs an autocommit connection (psycopg.connect(url, "
+            "autocommit=True)): in a failed transaction the unlock would fail too."
+        )
+    if blocking:
+        conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+    else:
+        row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+        if row is None or not row[0]:
+            raise LockBusy(
+                f"advisory lock {key} is held by another session; retry later "
+                "or use blocking=True to wait for it."
+            )
+    try:
+        yield
+    finally:
+        # finally, not except Exception: Ctrl-C must release the lock too.
+        conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+    # END SOLUTION
