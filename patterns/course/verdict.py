@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
-class TestOutcome:
+class CaseOutcome:
     test: str
     behaviour: str  # one sentence: what the code should do
     passed: bool
@@ -17,7 +17,7 @@ class TestOutcome:
 class Verdict:
     exercise: str
     title: str
-    outcomes: tuple[TestOutcome, ...] = ()
+    outcomes: tuple[CaseOutcome, ...] = ()
     problem: str = ""  # set when the grader could not run (timeout, syntax error...)
     seconds: float = 0.0
     hints_available: int = 0
@@ -28,7 +28,7 @@ class Verdict:
         return not self.problem and bool(self.outcomes) and all(o.passed for o in self.outcomes)
 
     @property
-    def failures(self) -> list[TestOutcome]:
+    def failures(self) -> list[CaseOutcome]:
         return [o for o in self.outcomes if not o.passed]
 
     def behaviours(self) -> list[tuple[str, bool, int]]:
@@ -36,7 +36,7 @@ class Verdict:
 
         A parametrised test is one behaviour tried on several inputs.
         """
-        grouped: dict[str, list[TestOutcome]] = {}
+        grouped: dict[str, list[CaseOutcome]] = {}
         for outcome in self.outcomes:
             grouped.setdefault(outcome.behaviour, []).append(outcome)
         return [(b, all(o.passed for o in cases), len(cases)) for b, cases in grouped.items()]

@@ -1,0 +1,231 @@
+"""The learner's loop, driven as a learner drives it: the CLI on a copy of the course."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from patterns.course import catalog
+from patterns.course.paths import ROOT_ENV, course_root
+from patterns.course.stubs import StubMarkerError, make_stub
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private copy of the course with pristine stubs, like a fresh download."""
+    copy = tmp_path / "course"
+    for name in ("solutions", "tests"):
+        shutil.copytree(ROOT / name, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / "exercises").mkdir()
+    shutil.copy2(ROOT / "exercises" / "__init__.py", copy / "exercises")
+    for exercise in catalog.exercises().values():
+        source = (copy / "solutions" / exercise.file_name).read_text()
+        (copy / "exercises" / exercise.file_name).write_text(make_stub(source, exercise.id))
+    monkeypatch.setenv(ROOT_ENV, str(copy))
+    yield copy
+
+
+def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "patterns", *args],
+        capture_output=True, text=True, timeout=timeout, check=False,
+    )  # fmt: skip
+
+
+def solve(course: Path, exercise: str = "ex00") -> None:
+    chosen = catalog.get(exercise)
+    shutil.copy2(course / "solutions" / chosen.file_name, course / "exercises" / chosen.file_name)
+
+
+# --- stubs and the catalog ------------------------------------------------------------
+
+
+def test_stub_replaces_each_solution_block_with_a_named_not_implemented_error() -> None:
+    """A BEGIN/END block becomes a NotImplementedError naming the exercise and the task."""
+    source = "def f():\n    # BEGIN SOLUTION: return one\n    return 1\n    # END SOLUTION\n"
+    stub = make_stub(source, "ex42")
+    assert stub == "def f():\n    raise NotImplementedError('ex42: return one')\n"
+
+
+def test_stub_section_becomes_the_flawed_starting_code() -> None:
+    """Lines after # STUB, commented out in the solution, are the stub's code."""
+    source = (
+        "def now(clock):\n    # BEGIN SOLUTION\n    return clock()\n    # STUB\n"
+        "    # import time\n    # return time.time()\n    # END SOLUTION\n"
+    )
+    assert make_stub(source, "ex04") == "def now(clock):\n    import time\n    return time.time()\n"
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["# BEGIN SOLUTION\nx = 1\n", "# END SOLUTION\n", "# BEGIN SOLUTION\n# BEGIN SOLUTION\n"],
+)
+def test_unpaired_markers_are_refused(source: str) -> None:
+    """Markers that do not pair up raise StubMarkerError instead of writing a broken stub."""
+    with pytest.raises(StubMarkerError):
+        make_stub(source, "ex00")
+
+
+def test_every_solution_generates_a_stub_that_compiles() -> None:
+    """Each catalog entry has a solution whose stub is valid Python."""
+    for exercise in catalog.exercises().values():
+        source = (ROOT / "solutions" / exercise.file_name).read_text()
+        compile(make_stub(source, exercise.id), exercise.file_name, "exec")
+        assert (ROOT / exercise.grader).exists(), f"{exercise.id} has no grader"
+
+
+@pytest.mark.parametrize("name", ["ex00", "0", "00", "EX00", "ex00_warmup", "ex00_warmup.py"])
+def test_exercise_names_are_forgiving(name: str) -> None:
+    """ex00 can be named by number, id or file name."""
+    assert catalog.get(name).id == "ex00"
+
+
+def test_unknown_exercise_names_suggest_the_closest_one() -> None:
+    """A typo gets a suggestion and the list of known exercises."""
+    with pytest.raises(catalog.UnknownExerciseError, match="Did you mean ex00"):
+        catalog.get("ex000")
+
+
+def test_course_root_is_found_from_a_subfolder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tooling run from notebooks/ finds the course folder above it."""
+    monkeypatch.delenv(ROOT_ENV, raising=False)
+    assert course_root(ROOT / "notebooks") == ROOT
+
+
+# --- the commands -----------------------------------------------------------------------
+
+
+def test_check_fails_on_the_stub_and_names_the_behaviour(course: Path) -> None:
+    """check exits 1 on the stub, naming the first failing behaviour and what came back."""
+    result = cli("check", "ex00")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "behaviours fail. First:" in result.stdout
+    assert "NotImplementedError: ex00:" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_check_passes_with_the_solution_and_records_progress(course: Path) -> None:
+    """check exits 0 once the exercise is solved, and progress --json says so."""
+    solve(course)
+    result = cli("check", "ex00")
+    assert result.returncode == 0, result.stdout
+    assert "ex00 passes" in result.stdout
+    rows = json.loads(cli("progress", "--json").stdout)["exercises"]
+    ex00 = next(row for row in rows if row["exercise"] == "ex00")
+    assert ex00["passed"] is True and ex00["checks"] == 1
+    assert {row["exercise"] for row in rows} == set(catalog.exercises())
+
+
+def test_a_wrong_answer_is_explained_with_the_call_and_the_result(course: Path) -> None:
+    """A wrong implementation gets the call and the returned value in one sentence."""
+    (course / "exercises" / "ex00_warmup.py").write_text(
+        "def split_evenly(total_cents, people):\n    return [total_cents // people] * people\n"
+    )
+    result = cli("check", "ex00")
+    assert result.returncode == 1
+    assert "split_evenly(1000, 3) returned [333, 333, 333], which adds up to 999" in result.stdout
+
+
+def test_hints_come_one_at_a_time(course: Path) -> None:
+    """hint reveals hint 1 of 3, then 2 of 3, and stays on the last one."""
+    total = len(catalog.get("ex00").hints)
+    outputs = [cli("hint", "ex00").stdout for _ in range(total + 1)]
+    assert "hint 1 of 3" in outputs[0] and "hint 2 of 3" in outputs[1]
+    assert f"hint {total} of {total}" in outputs[-1]
+
+
+def test_reset_restores_the_stub_and_keeps_a_backup(course: Path) -> None:
+    """reset brings back the pristine stub and keeps the learner's file in .course/backups."""
+    mine = "# my attempt\n"
+    (course / "exercises" / "ex00_warmup.py").write_text(mine)
+    result = cli("reset", "ex00")
+    assert result.returncode == 0
+    assert "NotImplementedError" in (course / "exercises" / "ex00_warmup.py").read_text()
+    backups = list((course / ".course" / "backups").glob("ex00_warmup.*.py"))
+    assert [b.read_text() for b in backups] == [mine]
+
+
+def test_solution_opens_only_after_a_pass_or_with_force(course: Path) -> None:
+    """solution refuses before a pass, shows the reference after one, or with --force."""
+    refused = cli("solution", "ex00")
+    assert refused.returncode == 1 and "opens once your exercise passes" in refused.stdout
+    assert "divmod" in cli("solution", "ex00", "--force").stdout
+    solve(course)
+    cli("check", "ex00")
+    assert "divmod" in cli("solution", "ex00").stdout
+
+
+def test_unknown_exercise_is_a_clear_error_not_a_traceback(course: Path) -> None:
+    """An unknown name exits 2 with one line listing the known exercises."""
+    result = cli("check", "ex99")
+    assert result.returncode == 2
+    assert "There is no exercise called 'ex99'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_syntax_error_is_reported_with_its_line(course: Path) -> None:
+    """A syntax error in the learner's file is named with its line number."""
+    (course / "exercises" / "ex00_warmup.py").write_text("def split_evenly(a, b)\n    return []\n")
+    result = cli("check", "ex00")
+    assert result.returncode == 1
+    assert "syntax error on line 1" in result.stdout and "Traceback" not in result.stdout
+
+
+def test_infinite_loop_is_stopped_by_the_timeout(course: Path) -> None:
+    """A learner's endless loop is stopped, and the message says to look for one."""
+    (course / "exercises" / "ex00_warmup.py").write_text(
+        "def split_evenly(total_cents, people):\n    while True:\n        pass\n"
+    )
+    env = {**os.environ, "PATTERNS_CHECK_TIMEOUT": "2"}
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "patterns", "check", "ex00"],
+        capture_output=True, text=True, env=env, timeout=30, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "stopped after 2 s" in result.stdout and "infinite loop" in result.stdout
+    assert time.monotonic() - started < 10
+
+
+def test_import_time_crash_is_reported_as_a_sentence(course: Path) -> None:
+    """Code that raises at import is reported with its exception, not a traceback."""
+    (course / "exercises" / "ex00_warmup.py").write_text("raise RuntimeError('boom')\n")
+    result = cli("check", "ex00")
+    assert result.returncode == 1
+    assert "Importing ex00_warmup.py raised RuntimeError: boom" in result.stdout
+
+
+def test_watch_rechecks_when_the_file_is_saved(course: Path) -> None:
+    """watch prints a new verdict soon after the exercise file is saved."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "patterns", "watch", "ex00", "--max-runs", "1", "--interval", "0.1"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        assert "Watching" in process.stdout.readline()
+        solve(course)
+        os.utime(course / "exercises" / "ex00_warmup.py")
+        output, _ = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert "ex00 passes" in output
+
+
+def test_progress_table_lists_every_exercise(course: Path) -> None:
+    """progress prints one line per exercise and the count passed."""
+    result = cli("progress")
+    assert result.returncode == 0
+    assert f"0 of {len(catalog.exercises())} exercises passed" in result.stdout
+    for exercise_id in catalog.exercises():
+        assert exercise_id in result.stdout
