@@ -156,15 +156,24 @@ def _wheel_binaries() -> Binaries | None:
     return Binaries(bin_dir, "wheel") if _has_server(bin_dir) else None
 
 
-def find_binaries(
-    mode: str | None = None, search_dirs: Sequence[str] = DEFAULT_SEARCH_DIRS
-) -> Binaries:
+def _default_search_dirs() -> Sequence[str]:
+    # PATTERNS_PG_SEARCH_DIRS replaces the list (empty: search PATH only), so a
+    # test or `doctor` can see what a machine without PostgreSQL sees.
+    override = os.environ.get("PATTERNS_PG_SEARCH_DIRS")
+    if override is None:
+        return DEFAULT_SEARCH_DIRS
+    return [d for d in override.split(os.pathsep) if d]
+
+
+def find_binaries(mode: str | None = None, search_dirs: Sequence[str] | None = None) -> Binaries:
     """Find ``initdb`` and ``postgres``, or raise :class:`PostgresNotFoundError`.
 
     ``mode`` defaults to the ``PATTERNS_PG_BINARIES`` environment variable:
     ``auto`` (system binaries, then the wheel), ``system``, ``wheel``, or a folder.
     """
     mode = mode or os.environ.get("PATTERNS_PG_BINARIES", "auto")
+    if search_dirs is None:
+        search_dirs = _default_search_dirs()
     found: Binaries | None = None
     if mode not in ("auto", "system", "wheel"):
         folder = Path(mode).expanduser()

@@ -151,7 +151,7 @@ def _links(args: argparse.Namespace) -> int:
 def _doctor(args: argparse.Namespace) -> int:
     from patterns.course.doctor import run_doctor
 
-    return run_doctor()
+    return run_doctor(quick=args.quick)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -188,7 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     stubs = add("stubs", _stubs, "Contributors: compare (or --write) exercise stubs.")
     stubs.add_argument("--write", action="store_true")
     add("links", _links, "Contributors: regenerate the README's Binder links.")
-    add("doctor", _doctor, "Check this machine for everything the course needs.")
+    add("doctor", _doctor, "Check this machine for everything the course needs.").add_argument(
+        "--quick", action="store_true", help="skip starting a test server"
+    )
     return parser
 
 

@@ -1,0 +1,136 @@
+"""Benchmarks of the course foundation, each against a baseline measured in the same run.
+
+    .venv/bin/python benchmarks/bench_foundation.py [--runs 7] [--full]
+
+* ``check`` on a solved pure-Python exercise vs a bare ``pytest`` run of one
+  trivial test (goal: at most 1.5x);
+* ``watch``: from saving the file to the verdict printed (goal: under 1 s);
+* throwaway PostgreSQL start, cold (initdb) and from the cached cluster
+  (goals: under 1.5 s and under 0.6 s), stop included separately;
+* ``--full``: the whole ``make test`` wall time (goal: under 5 minutes on 2 cores).
+
+Medians, because these machines are noisy. Figures go to BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def median_seconds(action: Callable[[], object], runs: int) -> float:
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
+def solved_course(scratch: Path) -> Path:
+    course = scratch / "course"
+    for name in ("solutions", "tests"):
+        shutil.copytree(ROOT / name, course / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "solutions", course / "exercises")
+    return course
+
+
+def bench_check(runs: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp)
+        course = solved_course(scratch)
+        trivial = scratch / "test_trivial.py"
+        trivial.write_text("def test_trivial():\n    assert 1 + 1 == 2\n")
+        env = {**os.environ, "PATTERNS_COURSE_ROOT": str(course)}
+
+        def check() -> None:
+            subprocess.run([sys.executable, "-m", "patterns", "check", "ex00"], env=env,
+                           check=True, capture_output=True)  # fmt: skip
+
+        def bare_pytest(autoload: bool) -> Callable[[], None]:
+            plain = {k: v for k, v in os.environ.items() if k != "PYTEST_DISABLE_PLUGIN_AUTOLOAD"}
+            run_env = plain if autoload else {**plain, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+            return lambda: subprocess.run(
+                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(trivial)],
+                cwd=scratch, env=run_env, check=True, capture_output=True,
+            )  # fmt: skip
+
+        check(), bare_pytest(True)()  # warm the file cache
+        # Two baselines: pytest as anyone runs it in this venv (plugins autoloaded:
+        # nbval pulls nbformat and jsonschema), and pytest with no plugins at all.
+        with_plugins = median_seconds(bare_pytest(True), runs)
+        no_plugins = median_seconds(bare_pytest(False), runs)
+        ours = median_seconds(check, runs)
+        print(f"bare pytest, trivial test, venv default plugins {with_plugins:6.3f} s (median of {runs})")
+        print(f"bare pytest, trivial test, no plugin autoload   {no_plugins:6.3f} s")
+        print(
+            f"python -m patterns check ex00 (graded, solved)  {ours:6.3f} s = "
+            f"{ours / with_plugins:.2f}x / {ours / no_plugins:.2f}x (goal <= 1.5x)"
+        )
+
+        process = subprocess.Popen(
+            [sys.executable, "-m", "patterns", "watch", "ex00", "--max-runs", "3", "--interval", "0.2"],
+            env=env, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert process.stdout is not None
+        process.stdout.readline()
+        latencies = []
+        for _ in range(3):
+            time.sleep(0.3)
+            saved = time.perf_counter()
+            os.utime(course / "exercises" / "ex00_warmup.py")
+            while "passes" not in process.stdout.readline():
+                pass
+            latencies.append(time.perf_counter() - saved)
+        process.wait(timeout=30)
+        print(f"watch: save -> verdict printed                  {statistics.median(latencies):6.3f} s (goal < 1 s)")
+
+
+def bench_postgres(runs: int) -> None:
+    from patterns.postgres import start_server
+
+    def start_stop(cached: bool) -> tuple[float, float]:
+        started = time.perf_counter()
+        server = start_server(cached=cached)
+        up = time.perf_counter()
+        server.stop()
+        return up - started, time.perf_counter() - up
+
+    start_stop(True)  # make sure the cached cluster exists
+    cold = [start_stop(False) for _ in range(runs)]
+    cached = [start_stop(True) for _ in range(runs)]
+    print(f"PostgreSQL start, cold (initdb)                 {statistics.median(s for s, _ in cold):6.3f} s (goal < 1.5 s)")
+    print(f"PostgreSQL start, cached cluster                {statistics.median(s for s, _ in cached):6.3f} s (goal < 0.6 s)")
+    print(f"PostgreSQL stop and delete                      {statistics.median(s for _, s in cached):6.3f} s")
+
+
+def bench_full() -> None:
+    started = time.perf_counter()
+    subprocess.run(["make", "test"], cwd=ROOT, check=True, capture_output=True)
+    print(f"make test, whole suite                          {time.perf_counter() - started:6.1f} s (goal < 300 s)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--full", action="store_true", help="also time `make test` (minutes)")
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    bench_check(args.runs)
+    bench_postgres(args.runs)
+    if args.full:
+        bench_full()
+
+
+if __name__ == "__main__":
+    main()
