@@ -19,7 +19,7 @@ import httpx
 import pytest
 import respx
 import tenacity
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from patterns.retry import (
@@ -65,6 +65,14 @@ def fake(request: pytest.FixtureRequest) -> Iterator[FakeTime]:
 def api() -> Iterator[respx.MockRouter]:
     with respx.mock(base_url=API, assert_all_called=False) as router:
         yield router
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[httpx.Client]:
+    # Building a client loads the CA bundle (about 30 ms): one per module, not one per test.
+    # respx intercepts its requests whichever test's mock is active.
+    with httpx.Client(base_url=API) as shared:
+        yield shared
 
 
 def fetch_order(client: httpx.Client) -> Any:
@@ -188,23 +196,22 @@ def test_article_decorator_with_zero_attempts_raises_none() -> None:
     ids=["connect", "read-timeout", "connect-timeout", "dropped", "429", "502", "503", "504"],
 )
 def test_transient_failures_are_retried_until_success(
-    api: respx.MockRouter, fake: FakeTime, failure: Exception | httpx.Response
+    client: httpx.Client, api: respx.MockRouter, fake: FakeTime, failure: Exception | httpx.Response
 ) -> None:
     route = api.get("/orders/42").mock(
         side_effect=[failure, failure, httpx.Response(200, json={"id": 42})]
     )
-    with httpx.Client(base_url=API) as client:
-        assert policy_for(fake).call(fetch_order, client) == {"id": 42}
+    assert policy_for(fake).call(fetch_order, client) == {"id": 42}
     assert route.call_count == 3
     assert fake.sleeps == [1.0, 2.0]
 
 
 @pytest.mark.parametrize("status", [400, 401, 404, 409, 422, 500])
 def test_permanent_http_errors_are_raised_at_once(
-    api: respx.MockRouter, fake: FakeTime, status: int
+    client: httpx.Client, api: respx.MockRouter, fake: FakeTime, status: int
 ) -> None:
     route = api.get("/orders/42").mock(return_value=httpx.Response(status))
-    with httpx.Client(base_url=API) as client, pytest.raises(httpx.HTTPStatusError) as caught:
+    with pytest.raises(httpx.HTTPStatusError) as caught:
         policy_for(fake).call(fetch_order, client)
     assert caught.value.response.status_code == status
     assert route.call_count == 1
@@ -245,7 +252,9 @@ def test_unsupported_protocol_is_permanent() -> None:
     assert {429, 502, 503, 504} == TRANSIENT_STATUSES
 
 
-def test_the_caller_can_widen_what_is_retried(api: respx.MockRouter, fake: FakeTime) -> None:
+def test_the_caller_can_widen_what_is_retried(
+    client: httpx.Client, api: respx.MockRouter, fake: FakeTime
+) -> None:
     route = api.get("/orders/42").mock(
         side_effect=[httpx.Response(500), httpx.Response(200, json={"id": 42})]
     )
@@ -255,19 +264,20 @@ def test_the_caller_can_widen_what_is_retried(api: respx.MockRouter, fake: FakeT
             isinstance(error, httpx.HTTPStatusError) and error.response.status_code == 500
         )
 
-    with httpx.Client(base_url=API) as client:
-        assert policy_for(fake, retry_on=also_500).call(fetch_order, client) == {"id": 42}
+    assert policy_for(fake, retry_on=also_500).call(fetch_order, client) == {"id": 42}
     assert route.call_count == 2
 
 
-def test_the_caller_can_narrow_what_is_retried(api: respx.MockRouter, fake: FakeTime) -> None:
+def test_the_caller_can_narrow_what_is_retried(
+    client: httpx.Client, api: respx.MockRouter, fake: FakeTime
+) -> None:
     route = api.get("/orders/42").mock(return_value=httpx.Response(429))
 
     def never_429(error: BaseException) -> bool:
         status = getattr(getattr(error, "response", None), "status_code", None)
         return is_transient(error) and status != 429
 
-    with httpx.Client(base_url=API) as client, pytest.raises(httpx.HTTPStatusError):
+    with pytest.raises(httpx.HTTPStatusError):
         policy_for(fake, retry_on=never_429).call(fetch_order, client)
     assert route.call_count == 1
 
@@ -275,10 +285,12 @@ def test_the_caller_can_narrow_what_is_retried(api: respx.MockRouter, fake: Fake
 # -- the schedule ---------------------------------------------------------------
 
 
-def test_exponential_schedule_is_capped(api: respx.MockRouter, fake: FakeTime) -> None:
+def test_exponential_schedule_is_capped(
+    client: httpx.Client, api: respx.MockRouter, fake: FakeTime
+) -> None:
     api.get("/orders/42").mock(side_effect=httpx.ConnectError("refused"))
     policy = policy_for(fake, max_attempts=8, base_delay=1.0, multiplier=2.0, max_delay=10.0)
-    with httpx.Client(base_url=API) as client, pytest.raises(httpx.ConnectError):
+    with pytest.raises(httpx.ConnectError):
         policy.call(fetch_order, client)
     assert fake.sleeps == [1.0, 2.0, 4.0, 8.0, 10.0, 10.0, 10.0]
 
@@ -329,6 +341,7 @@ def test_a_huge_attempt_number_does_not_overflow() -> None:
     assert backoff_ceiling(5000, 1.0, 2.0, 60.0) == 60.0
 
 
+@settings(max_examples=60)
 @given(
     attempt=st.integers(1, 200),
     base=st.floats(0, 10),
@@ -355,7 +368,7 @@ def test_every_pause_is_between_zero_and_the_cap(
 
 
 def test_retry_after_seconds_is_a_floor_for_the_next_pause(
-    api: respx.MockRouter, fake: FakeTime
+    client: httpx.Client, api: respx.MockRouter, fake: FakeTime
 ) -> None:
     api.get("/orders/42").mock(
         side_effect=[
@@ -364,25 +377,25 @@ def test_retry_after_seconds_is_a_floor_for_the_next_pause(
             httpx.Response(200, json={"id": 42}),
         ]
     )
-    with httpx.Client(base_url=API) as client:
-        policy_for(fake).call(fetch_order, client)
+    policy_for(fake).call(fetch_order, client)
     assert fake.sleeps == [7.0, 2.0], "7 s as asked, then the normal backoff"
 
 
-def test_retry_after_is_clamped_by_the_cap(api: respx.MockRouter, fake: FakeTime) -> None:
+def test_retry_after_is_clamped_by_the_cap(
+    client: httpx.Client, api: respx.MockRouter, fake: FakeTime
+) -> None:
     api.get("/orders/42").mock(
         side_effect=[
             httpx.Response(503, headers={"Retry-After": "3600"}),
             httpx.Response(200, json={"id": 42}),
         ]
     )
-    with httpx.Client(base_url=API) as client:
-        policy_for(fake, max_delay=30.0).call(fetch_order, client)
+    policy_for(fake, max_delay=30.0).call(fetch_order, client)
     assert fake.sleeps == [30.0]
 
 
 def test_retry_after_below_the_backoff_does_not_shorten_it(
-    api: respx.MockRouter, fake: FakeTime
+    client: httpx.Client, api: respx.MockRouter, fake: FakeTime
 ) -> None:
     api.get("/orders/42").mock(
         side_effect=[
@@ -390,13 +403,12 @@ def test_retry_after_below_the_backoff_does_not_shorten_it(
             httpx.Response(200, json={"id": 42}),
         ]
     )
-    with httpx.Client(base_url=API) as client:
-        policy_for(fake, base_delay=4.0).call(fetch_order, client)
+    policy_for(fake, base_delay=4.0).call(fetch_order, client)
     assert fake.sleeps == [4.0]
 
 
 def test_retry_after_as_an_http_date_uses_the_injected_wall_clock(
-    api: respx.MockRouter, fake: FakeTime
+    client: httpx.Client, api: respx.MockRouter, fake: FakeTime
 ) -> None:
     in_25_s = format_datetime(datetime.fromtimestamp(EPOCH + 25, UTC), usegmt=True)
     api.get("/orders/42").mock(
@@ -405,8 +417,7 @@ def test_retry_after_as_an_http_date_uses_the_injected_wall_clock(
             httpx.Response(200, json={"id": 42}),
         ]
     )
-    with httpx.Client(base_url=API) as client:
-        policy_for(fake).call(fetch_order, client)
+    policy_for(fake).call(fetch_order, client)
     assert fake.sleeps == [25.0]
 
 
@@ -430,7 +441,7 @@ def test_retry_after_values_are_parsed_or_ignored(header: str, expected: float |
 
 
 def test_retry_after_past_the_deadline_gives_up_at_once(
-    api: respx.MockRouter, fake: FakeTime
+    client: httpx.Client, api: respx.MockRouter, fake: FakeTime
 ) -> None:
     route = api.get("/orders/42").mock(
         side_effect=[
@@ -438,7 +449,7 @@ def test_retry_after_past_the_deadline_gives_up_at_once(
             httpx.Response(200, json={"id": 42}),
         ]
     )
-    with httpx.Client(base_url=API) as client, pytest.raises(httpx.HTTPStatusError) as caught:
+    with pytest.raises(httpx.HTTPStatusError) as caught:
         policy_for(fake, deadline=10.0).call(fetch_order, client)
     assert route.call_count == 1
     assert fake.sleeps == [], "no pointless sleep before giving up"
@@ -450,11 +461,11 @@ def test_retry_after_past_the_deadline_gives_up_at_once(
 
 
 def test_deadline_stops_before_a_pause_that_would_pass_it(
-    api: respx.MockRouter, fake: FakeTime
+    client: httpx.Client, api: respx.MockRouter, fake: FakeTime
 ) -> None:
     route = api.get("/orders/42").mock(side_effect=httpx.ConnectError("refused"))
     policy = policy_for(fake, max_attempts=None, deadline=60.0, max_delay=100.0)
-    with httpx.Client(base_url=API) as client, pytest.raises(httpx.ConnectError) as caught:
+    with pytest.raises(httpx.ConnectError) as caught:
         policy.call(fetch_order, client)
     assert fake.sleeps == [1.0, 2.0, 4.0, 8.0, 16.0], "31 s slept; 32 more would pass 60 s"
     assert route.call_count == 6
@@ -539,18 +550,17 @@ def test_a_non_number_is_a_type_error() -> None:
 
 
 def test_decorator_and_plain_call_follow_the_same_policy(
-    api: respx.MockRouter, fake: FakeTime
+    client: httpx.Client, api: respx.MockRouter, fake: FakeTime
 ) -> None:
     route = api.get("/orders/42").mock(side_effect=httpx.ReadTimeout("slow"))
     policy = policy_for(fake, max_attempts=4, jitter="full", rng=random.Random(5))
     decorated = policy(fetch_order)
-    with httpx.Client(base_url=API) as client:
-        with pytest.raises(httpx.ReadTimeout):
-            decorated(client)
-        first = list(fake.sleeps)
-        policy.rng.seed(5)
-        with pytest.raises(httpx.ReadTimeout):
-            policy.call(fetch_order, client)
+    with pytest.raises(httpx.ReadTimeout):
+        decorated(client)
+    first = list(fake.sleeps)
+    policy.rng.seed(5)
+    with pytest.raises(httpx.ReadTimeout):
+        policy.call(fetch_order, client)
     assert fake.sleeps[len(first) :] == first
     assert route.call_count == 8
     assert decorated.__name__ == "fetch_order" and "raise_for_status" in (decorated.__doc__ or "")
@@ -561,7 +571,7 @@ def test_decorator_and_plain_call_follow_the_same_policy(
 
 @pytest.mark.parametrize("seed", [0, 7, 2026])
 def test_tenacity_full_jitter_gives_the_same_schedule_for_the_same_seed(
-    api: respx.MockRouter, fake: FakeTime, seed: int
+    client: httpx.Client, api: respx.MockRouter, fake: FakeTime, seed: int
 ) -> None:
     api.get("/orders/42").mock(side_effect=httpx.ConnectError("refused"))
     tenacity_sleeps: list[float] = []
@@ -572,27 +582,26 @@ def test_tenacity_full_jitter_gives_the_same_schedule_for_the_same_seed(
         sleep=tenacity_sleeps.append,
         reraise=True,
     )
-    with httpx.Client(base_url=API) as client:
-        random.seed(seed)  # tenacity's jitter draws from the global random
-        with pytest.raises(httpx.ConnectError):
-            tenacity_policy(fetch_order, client)
-        ours = policy_for(
-            fake,
-            max_attempts=8,
-            base_delay=0.5,
-            multiplier=2.0,
-            max_delay=20.0,
-            jitter="full",
-            rng=random.Random(seed),
-        )
-        with pytest.raises(httpx.ConnectError):
-            ours.call(fetch_order, client)
+    random.seed(seed)  # tenacity's jitter draws from the global random
+    with pytest.raises(httpx.ConnectError):
+        tenacity_policy(fetch_order, client)
+    ours = policy_for(
+        fake,
+        max_attempts=8,
+        base_delay=0.5,
+        multiplier=2.0,
+        max_delay=20.0,
+        jitter="full",
+        rng=random.Random(seed),
+    )
+    with pytest.raises(httpx.ConnectError):
+        ours.call(fetch_order, client)
     assert fake.sleeps == tenacity_sleeps
     assert len(fake.sleeps) == 7
 
 
 def test_tenacity_without_jitter_gives_the_same_capped_schedule(
-    api: respx.MockRouter, fake: FakeTime
+    client: httpx.Client, api: respx.MockRouter, fake: FakeTime
 ) -> None:
     api.get("/orders/42").mock(return_value=httpx.Response(503))
     tenacity_sleeps: list[float] = []
@@ -603,10 +612,9 @@ def test_tenacity_without_jitter_gives_the_same_capped_schedule(
         sleep=tenacity_sleeps.append,
         reraise=True,
     )
-    with httpx.Client(base_url=API) as client:
-        with pytest.raises(httpx.HTTPStatusError):
-            tenacity_policy(fetch_order, client)
-        ours = policy_for(fake, max_attempts=9, base_delay=1.5, multiplier=3.0, max_delay=30.0)
-        with pytest.raises(httpx.HTTPStatusError):
-            ours.call(fetch_order, client)
+    with pytest.raises(httpx.HTTPStatusError):
+        tenacity_policy(fetch_order, client)
+    ours = policy_for(fake, max_attempts=9, base_delay=1.5, multiplier=3.0, max_delay=30.0)
+    with pytest.raises(httpx.HTTPStatusError):
+        ours.call(fetch_order, client)
     assert fake.sleeps == tenacity_sleeps == [1.5, 4.5, 13.5, 30.0, 30.0, 30.0, 30.0, 30.0]

@@ -58,6 +58,14 @@ def api() -> Iterator[respx.MockRouter]:
         yield router
 
 
+@pytest.fixture(scope="module")
+def client() -> Iterator[httpx.Client]:
+    # Building a client loads the CA bundle (about 30 ms): one per module, not one per test.
+    # respx intercepts its requests whichever test's mock is active.
+    with httpx.Client(base_url=API) as shared:
+        yield shared
+
+
 def fetcher(client: httpx.Client) -> Callable[[], Any]:
     def fetch() -> Any:
         response = client.get("/orders/42")
@@ -137,14 +145,13 @@ def test_full_jitter_delay_draws_once_below_the_capped_ceiling(ex07: ModuleType)
     ids=["ConnectError", "ReadTimeout", "503"],
 )
 def test_transient_failures_are_retried_until_success(
-    ex07: ModuleType, api: respx.MockRouter, fake: FakeTime, failure: Any
+    client: httpx.Client, ex07: ModuleType, api: respx.MockRouter, fake: FakeTime, failure: Any
 ) -> None:
     """A connect error, a timeout or a 503 is retried, and the eventual answer is returned."""
     route = api.get("/orders/42").mock(
         side_effect=[failure, failure, httpx.Response(200, json={"id": 42})]
     )
-    with httpx.Client(base_url=API) as client:
-        result = run(ex07, fake, fetcher(client))
+    result = run(ex07, fake, fetcher(client))
     what = type(failure).__name__ if isinstance(failure, Exception) else "a 503"
     assert result == {"id": 42}, f"after two failures ({what}) call_with_retry returned {result!r}"
     assert route.call_count == 3, f"the server was called {route.call_count} times, expected 3"
@@ -154,23 +161,23 @@ def test_transient_failures_are_retried_until_success(
     "failure", [httpx.Response(404), ValueError("bug")], ids=["404", "ValueError"]
 )
 def test_permanent_failures_are_raised_at_once(
-    ex07: ModuleType, api: respx.MockRouter, fake: FakeTime, failure: Any
+    client: httpx.Client, ex07: ModuleType, api: respx.MockRouter, fake: FakeTime, failure: Any
 ) -> None:
     """A 404 or a bug in the caller is raised on the first attempt, without sleeping."""
     route = api.get("/orders/42").mock(side_effect=[failure, httpx.Response(200, json={})])
     expected = httpx.HTTPStatusError if isinstance(failure, httpx.Response) else ValueError
-    with httpx.Client(base_url=API) as client, pytest.raises(expected):
+    with pytest.raises(expected):
         run(ex07, fake, fetcher(client))
     assert route.call_count == 1, f"a permanent failure was tried {route.call_count} times"
     assert fake.sleeps == [], f"call_with_retry slept {fake.sleeps} before a permanent failure"
 
 
 def test_the_schedule_is_capped_full_jitter(
-    ex07: ModuleType, api: respx.MockRouter, fake: FakeTime
+    client: httpx.Client, ex07: ModuleType, api: respx.MockRouter, fake: FakeTime
 ) -> None:
     """The pauses are full jitter below 0.5, 1, 2, 4, then the cap 5, drawn from the given rng."""
     api.get("/orders/42").mock(side_effect=httpx.ConnectError("refused"))
-    with httpx.Client(base_url=API) as client, pytest.raises(httpx.ConnectError):
+    with pytest.raises(httpx.ConnectError):
         run(ex07, fake, fetcher(client), max_attempts=7, base_delay=0.5, max_delay=5.0,
             rng=random.Random(11))  # fmt: skip
     expected = full_jitter(11, [0.5, 1.0, 2.0, 4.0, 5.0, 5.0])
@@ -211,7 +218,7 @@ def test_the_final_error_is_the_last_real_one_with_the_attempt_count(
 
 
 def test_retry_after_is_a_floor_clamped_by_the_cap(
-    ex07: ModuleType, api: respx.MockRouter, fake: FakeTime
+    client: httpx.Client, ex07: ModuleType, api: respx.MockRouter, fake: FakeTime
 ) -> None:
     """Retry-After in seconds raises the next pause, but never above max_delay."""
     api.get("/orders/42").mock(
@@ -221,8 +228,7 @@ def test_retry_after_is_a_floor_clamped_by_the_cap(
             httpx.Response(200, json={"id": 42}),
         ]
     )
-    with httpx.Client(base_url=API) as client:
-        run(ex07, fake, fetcher(client), base_delay=1.0, max_delay=20.0)
+    run(ex07, fake, fetcher(client), base_delay=1.0, max_delay=20.0)
     assert fake.sleeps == [12.0, 20.0], (
         f"after Retry-After: 12 then Retry-After: 3600 (max_delay=20) the pauses were "
         f"{fake.sleeps}, expected [12.0, 20.0]"
@@ -230,7 +236,7 @@ def test_retry_after_is_a_floor_clamped_by_the_cap(
 
 
 def test_retry_after_as_a_date_uses_the_wall_clock(
-    ex07: ModuleType, api: respx.MockRouter, fake: FakeTime
+    client: httpx.Client, ex07: ModuleType, api: respx.MockRouter, fake: FakeTime
 ) -> None:
     """Retry-After as an HTTP date is turned into seconds with the injected wall_clock."""
     in_25_s = format_datetime(datetime.fromtimestamp(EPOCH + 25, UTC), usegmt=True)
@@ -240,8 +246,7 @@ def test_retry_after_as_a_date_uses_the_wall_clock(
             httpx.Response(200, json={"id": 42}),
         ]
     )
-    with httpx.Client(base_url=API) as client:
-        run(ex07, fake, fetcher(client))
+    run(ex07, fake, fetcher(client))
     assert fake.sleeps == [25.0], (
         f"Retry-After: {in_25_s} with wall_clock() = {EPOCH:.0f} gave pauses {fake.sleeps}, "
         "expected [25.0]"
@@ -249,7 +254,7 @@ def test_retry_after_as_a_date_uses_the_wall_clock(
 
 
 def test_retry_after_past_the_deadline_gives_up_at_once(
-    ex07: ModuleType, api: respx.MockRouter, fake: FakeTime
+    client: httpx.Client, ex07: ModuleType, api: respx.MockRouter, fake: FakeTime
 ) -> None:
     """When Retry-After would pass the deadline, the 503 is raised at once, without sleeping."""
     route = api.get("/orders/42").mock(
@@ -258,7 +263,7 @@ def test_retry_after_past_the_deadline_gives_up_at_once(
             httpx.Response(200, json={"id": 42}),
         ]
     )
-    with httpx.Client(base_url=API) as client, pytest.raises(httpx.HTTPStatusError):
+    with pytest.raises(httpx.HTTPStatusError):
         run(ex07, fake, fetcher(client), deadline=10.0)
     assert route.call_count == 1 and fake.sleeps == [], (
         f"with deadline=10 and Retry-After: 20, call_with_retry called the server "
