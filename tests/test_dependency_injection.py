@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
+from pathlib import Path
 from unittest.mock import MagicMock, create_autospec
 
 import pytest
@@ -116,3 +117,33 @@ def test_bad_configuration_names_the_variable(environ: dict[str, str], problem: 
     with pytest.raises(ConfigError, match=problem):
         Settings.from_env(environ)
     assert issubclass(ConfigError, ValueError)
+
+
+RENAMED_PROTOCOL = """
+from typing import Protocol
+
+
+class Mailer(Protocol):
+    def deliver(self, *, to: str, subject: str, body: str) -> None: ...
+
+
+class EmailService:
+    def __init__(self, mailer: Mailer) -> None:
+        self._mailer = mailer
+
+    def send_welcome(self) -> None:
+        self._mailer.send(to="ada@example.com", subject="Welcome", body="...")
+"""
+
+
+def test_mypy_flags_a_call_to_a_renamed_protocol_method(tmp_path: Path) -> None:
+    """Backs notebook 04: a typed interface lets mypy catch the rename a MagicMock hides."""
+    from mypy import api
+
+    source = tmp_path / "renamed.py"
+    source.write_text(RENAMED_PROTOCOL, encoding="utf-8")
+    report, _, status = api.run(
+        [str(source), "--cache-dir", str(tmp_path / "cache"), "--config-file", ""]
+    )
+    assert status == 1
+    assert '"Mailer" has no attribute "send"' in report
