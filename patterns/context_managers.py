@@ -241,9 +241,7 @@ def no_leaked_sessions(
         )
 
 
-def leaky_query(
-    url: str, query: str, params: Sequence[Any] = ()
-) -> psycopg.Cursor[Any]:
+def leaky_query(url: str, query: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
     """Run a query and return its cursor. NEVER DO THIS: the connection stays open.
 
     The returned cursor keeps its connection alive for as long as anyone holds

@@ -79,6 +79,7 @@ def recording_connect(url: str, **kwargs: Any) -> RecordingConnection:
 
 
 def test_article_helper_commits_a_normal_block(url: str, observer: psycopg.Connection[Any]) -> None:
+    """A block that ends normally is committed, and the connection closed."""
     with article_get_db_connection(url) as conn:
         conn.execute("INSERT INTO ledger (note) VALUES ('kept')")
     assert notes(observer) == ["kept"]
@@ -88,6 +89,7 @@ def test_article_helper_commits_a_normal_block(url: str, observer: psycopg.Conne
 def test_article_helper_rolls_back_on_an_exception(
     url: str, observer: psycopg.Connection[Any]
 ) -> None:
+    """An Exception in the block runs the explicit rollback()."""
     with (
         pytest.raises(ValueError),
         article_get_db_connection(url, connect=recording_connect) as conn,
@@ -138,6 +140,7 @@ def test_article_transaction_lets_the_next_block_commit_interrupted_work(
 def test_fixed_helper_rolls_back_on_keyboard_interrupt(
     url: str, observer: psycopg.Connection[Any], form: Any
 ) -> None:
+    """Both fixed forms roll back on Ctrl-C, so the next block commits only its own work."""
     with psycopg.connect(url) as conn:
         with pytest.raises(KeyboardInterrupt), form(conn):
             conn.execute("INSERT INTO ledger (note) VALUES ('half a transfer')")
@@ -152,6 +155,7 @@ def test_fixed_helper_rolls_back_on_keyboard_interrupt(
 def test_fixed_helper_commits_and_does_not_swallow_errors(
     url: str, observer: psycopg.Connection[Any], form: Any
 ) -> None:
+    """Both fixed forms commit a normal block and re-raise what the block raised."""
     with psycopg.connect(url) as conn:
         with form(conn):
             conn.execute("INSERT INTO ledger (note) VALUES ('kept')")
@@ -163,6 +167,7 @@ def test_fixed_helper_commits_and_does_not_swallow_errors(
 
 @pytest.mark.parametrize("form", [transaction, Transaction], ids=["generator", "class"])
 def test_fixed_helper_refuses_an_autocommit_connection(url: str, form: Any) -> None:
+    """On an autocommit connection there is nothing to commit: refused, pointing at the fix."""
     with (
         psycopg.connect(url, autocommit=True) as conn,
         pytest.raises(ValueError, match=r"conn\.transaction\(\)"),
@@ -176,6 +181,7 @@ def test_fixed_helper_refuses_an_autocommit_connection(url: str, form: Any) -> N
 def test_psycopg_transaction_rolls_back_on_keyboard_interrupt(
     url: str, observer: psycopg.Connection[Any]
 ) -> None:
+    """psycopg's own transaction() block rolls back on Ctrl-C."""
     with psycopg.connect(url, autocommit=True) as conn:
         with pytest.raises(KeyboardInterrupt), conn.transaction():
             conn.execute("INSERT INTO ledger (note) VALUES ('interrupted')")
@@ -188,6 +194,7 @@ def test_psycopg_transaction_rolls_back_on_keyboard_interrupt(
 def test_nested_transaction_is_a_savepoint_and_rollback_undoes_only_it(
     url: str, observer: psycopg.Connection[Any]
 ) -> None:
+    """A nested transaction() is a savepoint; psycopg.Rollback undoes only that part."""
     with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
         conn.execute("INSERT INTO ledger (note) VALUES ('order')")
         with conn.transaction() as savepoint:
@@ -218,6 +225,7 @@ def test_without_autocommit_a_later_transaction_block_is_only_a_savepoint(
 def test_open_connections_closes_all_of_them_after_the_block(
     url: str, observer: psycopg.Connection[Any]
 ) -> None:
+    """ExitStack closes every connection it opened when the block ends."""
     baseline = count_sessions(observer)
     with open_connections([url, url, url], autocommit=True) as conns:
         assert count_sessions(observer) == baseline + 3
@@ -228,6 +236,7 @@ def test_open_connections_closes_all_of_them_after_the_block(
 def test_open_connections_closes_the_opened_ones_when_a_later_one_fails(
     url: str, observer: psycopg.Connection[Any]
 ) -> None:
+    """If one connection fails to open, the ones opened before it are closed."""
     opened: list[psycopg.Connection[Any]] = []
 
     def connect(target: str, **kwargs: Any) -> psycopg.Connection[Any]:
@@ -250,6 +259,7 @@ def test_open_connections_closes_the_opened_ones_when_a_later_one_fails(
 def test_leaky_query_leaves_a_session_open_and_fetch_all_does_not(
     url: str, observer: psycopg.Connection[Any]
 ) -> None:
+    """pg_stat_activity shows one extra session per leaky call, none for the fixed one."""
     baseline = count_sessions(observer)
     cursors = [leaky_query(url, "SELECT 1") for _ in range(3)]
     assert count_sessions(observer) == baseline + 3
@@ -261,6 +271,7 @@ def test_leaky_query_leaves_a_session_open_and_fetch_all_does_not(
 
 
 def test_no_leaked_sessions_names_the_leak(url: str, observer: psycopg.Connection[Any]) -> None:
+    """The leak detector raises SessionLeakError saying how many sessions leaked."""
     leaked: list[psycopg.Connection[Any]] = []
     try:
         with (
@@ -276,6 +287,7 @@ def test_no_leaked_sessions_names_the_leak(url: str, observer: psycopg.Connectio
 def test_count_sessions_filters_by_application_name(
     url: str, observer: psycopg.Connection[Any]
 ) -> None:
+    """Sessions can be counted per application_name."""
     with psycopg.connect(url, application_name="checkout-test"):
         assert count_sessions(observer, "checkout-test") == 1
         assert count_sessions(observer, "somebody-else") == 0
@@ -285,6 +297,7 @@ def test_count_sessions_filters_by_application_name(
 def test_wait_for_sessions_gives_up_at_the_deadline_on_an_injected_clock(
     url: str, observer: psycopg.Connection[Any]
 ) -> None:
+    """The poll stops at the deadline of the injected clock, without sleeping for real."""
     now = [0.0]
     naps: list[float] = []
 
@@ -301,6 +314,7 @@ def test_wait_for_sessions_gives_up_at_the_deadline_on_an_injected_clock(
 def test_pool_connections_go_back_to_the_pool_and_getconn_without_putconn_runs_dry(
     url: str, observer: psycopg.Connection[Any]
 ) -> None:
+    """pool.connection() reuses sessions; getconn() without putconn() ends in PoolTimeout."""
     with ConnectionPool(
         url, min_size=2, max_size=2, kwargs={"application_name": "pool-test"}, open=True
     ) as pool:

@@ -58,6 +58,5 @@ class InMemoryCustomerRepository:
     def page(self, limit: int = 50, after: int | None = None) -> list[Customer]:
         limit, after = validate_page(limit, after)
         start = after if after is not None else 0
-        return sorted((c for c in self._by_id.values() if c.id > start), key=lambda c: c.id)[
-            :limit
-        ]
+        newer = sorted((c for c in self._by_id.values() if c.id > start), key=lambda c: c.id)
+        return newer[:limit]
