@@ -1,0 +1,154 @@
+"""The composition root: the one place that builds the checkout's real objects.
+
+Everything else receives its collaborators (lesson 04). ``bootstrap(settings)``
+reads nothing global: configuration arrives as :class:`Settings` (from the
+environment with :meth:`Settings.from_env`), and what tests and notebooks
+replace (``sleep``, the random source, the charge step, a trace hook) are
+keyword arguments. It returns an :class:`App`, a context manager that closes
+the HTTP client and the database connection, whatever happens
+(``ExitStack``, lesson 02).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass
+from types import TracebackType
+
+import httpx
+
+from patterns.capstone.gateways import GATEWAYS, PaymentGateway
+from patterns.capstone.service import ChargeStep, CheckoutService, Trace, charge_order
+from patterns.capstone.storage import Database, is_connection_lost
+from patterns.retry import retry
+from patterns.strategy import choose
+
+__all__ = ["App", "ConfigError", "Settings", "bootstrap"]
+
+
+class ConfigError(ValueError):
+    """A missing or invalid setting; the message names the environment variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to reach the database and the gateway, and how hard to retry them."""
+
+    database_url: str
+    gateway: str = "http"  # a name in GATEWAYS
+    gateway_url: str = "http://127.0.0.1:8080"
+    gateway_timeout: float = 2.0  # seconds to wait for the gateway's answer
+    gateway_attempts: int = 6
+    database_attempts: int = 5
+
+    def __post_init__(self) -> None:
+        if not self.database_url.startswith(("postgresql://", "postgres://")):
+            raise ConfigError(
+                f"CHECKOUT_DATABASE_URL must be a postgresql:// URL, got {self.database_url!r:.60}"
+            )
+        choose(self.gateway, GATEWAYS, setting="CHECKOUT_GATEWAY")  # unknown name: clear error
+        if not self.gateway_url.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"CHECKOUT_GATEWAY_URL must be an http(s):// URL, got {self.gateway_url!r:.60}"
+            )
+        if not self.gateway_timeout > 0:
+            raise ConfigError(f"the gateway timeout must be > 0 s, got {self.gateway_timeout!r}")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Read ``CHECKOUT_DATABASE_URL`` (required), ``CHECKOUT_GATEWAY``
+        (``http`` or ``memory``) and ``CHECKOUT_GATEWAY_URL``."""
+        url = environ.get("CHECKOUT_DATABASE_URL", "")
+        if not url:
+            raise ConfigError(
+                "CHECKOUT_DATABASE_URL is not set; set it to the database's URL, "
+                "e.g. postgresql://shop@localhost/shop"
+            )
+        return cls(
+            database_url=url,
+            gateway=environ.get("CHECKOUT_GATEWAY", "http"),
+            gateway_url=environ.get("CHECKOUT_GATEWAY_URL", "http://127.0.0.1:8080"),
+        )
+
+
+@dataclass
+class App:
+    """The assembled service and the resources it holds; close it (or use ``with``)."""
+
+    service: CheckoutService
+    database: Database
+    gateway: PaymentGateway
+    _resources: ExitStack
+
+    def close(self) -> None:
+        self._resources.close()
+
+    def __enter__(self) -> App:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    sleep: Callable[[float], object] = time.sleep,
+    rng: random.Random | None = None,
+    charge_step: ChargeStep = charge_order,
+    trace: Trace | None = None,
+) -> App:
+    """Build the real checkout: database, HTTP client, gateway, retry policies, service.
+
+    Creates the tables if they are missing. ``sleep`` and ``rng`` drive both
+    retry policies (pass a recorder and a seeded ``Random`` to run without
+    waiting and reproducibly).
+    """
+    rng = rng if rng is not None else random.Random()
+    with ExitStack() as resources:  # if building fails half-way, what was opened is closed
+        database = Database(
+            settings.database_url,
+            # Reconnecting is quick; a database that is away for more than a few
+            # seconds is an outage to page someone about, not to retry through.
+            retry=retry(
+                max_attempts=settings.database_attempts,
+                base_delay=0.05,
+                max_delay=1.0,
+                retry_on=is_connection_lost,
+                sleep=sleep,
+                rng=rng,
+            ),
+        )
+        resources.callback(database.close)
+        client = resources.enter_context(
+            httpx.Client(
+                base_url=settings.gateway_url,
+                timeout=httpx.Timeout(settings.gateway_timeout, connect=2.0),
+            )
+        )
+        gateway = choose(settings.gateway, GATEWAYS, setting="CHECKOUT_GATEWAY")(client)
+        gateway_retry = retry(
+            max_attempts=settings.gateway_attempts,
+            base_delay=0.2,
+            max_delay=5.0,
+            sleep=sleep,
+            rng=rng,
+        )
+        service = CheckoutService(
+            database=database,
+            gateway=gateway,
+            gateway_retry=gateway_retry,
+            charge_step=charge_step,
+            trace=trace if trace is not None else (lambda step, order_id: None),
+        )
+        database.create_schema()
+        return App(service, database, gateway, resources.pop_all())
+    raise AssertionError("unreachable")  # pragma: no cover  (mypy: the with block returns)
