@@ -154,7 +154,8 @@ class Payload:
         try:
             return Money.parse(value, code)
         except MoneyError as error:
-            raise self.error(amount, str(error)) from None
+            # MoneyError says "amount ...": the field name already says that.
+            raise self.error(amount, str(error).removeprefix("amount ")) from None
 
     def unread(self) -> list[str]:
         """Fields present in the payload that no getter asked for."""
