@@ -129,8 +129,10 @@ json_values = st.recursive(
     | st.decimals()
     | st.text(max_size=20)
     | st.sampled_from(["19.99", "EUR", "paid", "", "-1", "1e3", "NaN"]),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8) | st.integers(), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text(max_size=8) | st.integers(), children, max_size=4)
+    ),
     max_leaves=12,
 )
 field_names = st.sampled_from(["id", "status", "txn", "amount", "currency", "extra"])
