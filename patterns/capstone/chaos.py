@@ -137,6 +137,7 @@ class ScenarioResult:
     sleeps: list[float]  # backoff pauses asked for (recorded, not slept)
     report: ReportSummary
     faults: list[Fault]
+    gateway_port: int  # closed again by the time the result is returned
 
 
 def run_scenario(
@@ -195,6 +196,7 @@ def run_scenario(
             sleeps=sleeps,
             report=report,
             faults=faults,
+            gateway_port=gateway.port,
         )
     if on_result is not None:
         on_result(result)

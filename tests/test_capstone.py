@@ -1,0 +1,534 @@
+"""The capstone checkout: a fault-injected run on the real flaky gateway and the real
+PostgreSQL, then its promises proven with SQL; and the parts, one behaviour at a time.
+
+No test sleeps for backoff (the pauses are recorded); the gateway's slow answers are
+real but short.
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+import respx
+
+from patterns.capstone import (
+    CHECKOUT_EVENTS,
+    Database,
+    HttpGateway,
+    InMemoryGateway,
+    Order,
+    OrderConflict,
+    OrderPlaced,
+    Receipt,
+    Settings,
+    bootstrap,
+    charge_order,
+    create_schema,
+    idempotency_key_for,
+    import_statement,
+    is_connection_lost,
+    reconcile,
+    summarize,
+    violations,
+    wipe,
+)
+from patterns.capstone.chaos import (
+    Scenario,
+    ScenarioResult,
+    run_scenario,
+    sample_events,
+    terminate_backends,
+)
+from patterns.capstone.gateways import GatewayError
+from patterns.capstone.service import CheckoutService
+from patterns.context_managers import wait_for_sessions
+from patterns.factory import EventError
+from patterns.flaky_server import Fault
+from patterns.money import Money
+from patterns.postgres import TemporaryServer
+from patterns.retry import RetryPolicy, retry
+from patterns.strategy import UnknownStrategyError
+
+EUR = "EUR"
+
+
+def no_wait_policy(sleeps: list[float], *, attempts: int = 5, on: Any = None) -> RetryPolicy:
+    kwargs: dict[str, Any] = {"retry_on": on} if on is not None else {}
+    return retry(max_attempts=attempts, sleep=sleeps.append, rng=random.Random(0), **kwargs)
+
+
+def placed(order_id: str = "A-1", amount: str = "19.99") -> OrderPlaced:
+    return OrderPlaced(order_id, "ada@example.com", Money.parse(amount, EUR))
+
+
+def event(order_id: str = "A-1", amount: str = "19.99", **extra: Any) -> dict[str, Any]:
+    payload = {"order_id": order_id, "customer": "ada@example.com", "amount": amount}
+    return {"type": "order_placed", "payload": {**payload, "currency": EUR, **extra}}
+
+
+@pytest.fixture
+def observer(postgres_server: TemporaryServer) -> Iterator[psycopg.Connection[Any]]:
+    """Another client: sees committed data only. Starts from empty checkout tables."""
+    with psycopg.connect(postgres_server.url, autocommit=True) as conn:
+        create_schema(conn)
+        wipe(conn)
+        yield conn
+
+
+@pytest.fixture
+def database(postgres_server: TemporaryServer) -> Iterator[Database]:
+    db = Database(
+        postgres_server.url,
+        retry=retry(max_attempts=3, sleep=lambda s: None, retry_on=is_connection_lost),
+    )
+    yield db
+    db.close()
+
+
+def scalar(conn: psycopg.Connection[Any], query: str, params: Any = None) -> Any:
+    row = conn.execute(query, params).fetchone()
+    assert row is not None
+    return row[0]
+
+
+# --- the fault-injected run ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bad_day(postgres_server: TemporaryServer) -> ScenarioResult:
+    """One run of the course's bad day; the tests below check what it left behind."""
+    return run_scenario(postgres_server.url)
+
+
+@pytest.fixture
+def after_bad_day(
+    bad_day: ScenarioResult, postgres_server: TemporaryServer
+) -> Iterator[tuple[ScenarioResult, psycopg.Connection[Any]]]:
+    with psycopg.connect(postgres_server.url, autocommit=True) as conn:
+        # Other tests share the server and wipe the tables: run again if they did.
+        if scalar(conn, "SELECT count(*) FROM orders") != len(bad_day.sent):
+            bad_day = run_scenario(postgres_server.url)
+        yield bad_day, conn
+
+
+def test_the_run_met_every_kind_of_fault(bad_day: ScenarioResult) -> None:
+    """The schedule really injected 503s, slow answers, dropped connections and two kills."""
+    met = {arrival.fault for arrival in bad_day.timeline}
+    assert {Fault.UNAVAILABLE, Fault.SLOW, Fault.DROP} <= met, met
+    assert bad_day.killed == [("charged", "A-0004"), ("stored", "A-0011")]
+    assert bad_day.reconnects == 2
+    assert bad_day.sleeps and all(pause >= 0 for pause in bad_day.sleeps)
+
+
+def test_an_order_the_gateway_refused_for_too_long_is_settled_later(
+    bad_day: ScenarioResult,
+) -> None:
+    """The run left one order pending; the settling pass paid it with the original charge."""
+    assert bad_day.run.outcomes["pending"] == 1
+    assert bad_day.settled.outcomes == {"paid": 1}
+    replayed = [a for a in bad_day.timeline if a.idempotency_key == "order:A-0006"]
+    assert replayed[-1].number == len(bad_day.timeline), "A-0006 was retried last, by settle"
+
+
+def test_malformed_events_are_rejected_with_the_factorys_message(bad_day: ScenarioResult) -> None:
+    """Bad documents are counted and explained, and the run carries on."""
+    assert bad_day.run.outcomes["rejected"] == 2
+    assert any("more decimal places" in message for message in bad_day.run.rejected)
+    assert any("payload.customer: is missing" in message for message in bad_day.run.rejected)
+
+
+def test_no_order_placed_is_lost_and_every_order_is_paid(
+    after_bad_day: tuple[ScenarioResult, psycopg.Connection[Any]],
+) -> None:
+    """Every order the shop front sent is stored, and paid."""
+    result, conn = after_bad_day
+    found = violations(conn, result.sent)
+    assert found["every order placed was stored"] == []
+    assert found["every order is paid"] == []
+    stored = [row[0] for row in conn.execute("SELECT id FROM orders ORDER BY id")]
+    assert stored == result.sent
+
+
+def test_no_order_is_charged_twice(
+    after_bad_day: tuple[ScenarioResult, psycopg.Connection[Any]],
+) -> None:
+    """The gateway holds exactly one charge per order, although retries re-sent many."""
+    result, conn = after_bad_day
+    assert violations(conn, result.sent)["no order was charged twice"] == []
+    sent_twice = {a.idempotency_key for a in result.timeline if a.status in (None, 201)}
+    assert (
+        len(result.statement)
+        == len(result.sent)
+        < len([a for a in result.timeline if a.status in (None, 201)])
+    ), "some charges were re-sent after a drop or a timeout, and replayed"
+    assert len(sent_twice) == len(result.sent)
+    assert scalar(conn, "SELECT count(*) FROM gateway_statement") == len(result.sent)
+
+
+def test_every_charge_is_matched_by_an_order_and_every_payment_by_a_charge(
+    after_bad_day: tuple[ScenarioResult, psycopg.Connection[Any]],
+) -> None:
+    """Statement and books agree both ways, amount for amount."""
+    result, conn = after_bad_day
+    found = violations(conn, result.sent)
+    assert found["every charge is matched by an order"] == []
+    assert found["every recorded payment is a real charge"] == []
+    mismatched = scalar(
+        conn,
+        "SELECT count(*) FROM payments p JOIN orders o ON o.id = p.order_id "
+        "JOIN gateway_statement s ON s.charge_id = p.charge_id "
+        "WHERE s.amount_minor <> o.amount_minor OR p.amount_minor <> o.amount_minor",
+    )
+    assert mismatched == 0
+
+
+def test_the_report_is_consistent_with_the_tables(
+    after_bad_day: tuple[ScenarioResult, psycopg.Connection[Any]],
+) -> None:
+    """The streamed report's totals are the SQL totals, and every line is ok."""
+    result, conn = after_bad_day
+    report = result.report
+    assert report.lines == len(result.sent)
+    assert report.verdicts == {"ok": len(result.sent)}
+    assert report.expected == {EUR: scalar(conn, "SELECT sum(amount_minor) FROM orders")}
+    assert report.charged == {EUR: scalar(conn, "SELECT sum(amount_minor) FROM gateway_statement")}
+    assert report.problems == []
+
+
+def test_the_run_is_reproducible(bad_day: ScenarioResult, postgres_server: TemporaryServer) -> None:
+    """The same seed gives the same requests, faults and charges."""
+    again = run_scenario(postgres_server.url)
+    shape = [(a.fault, a.status, a.idempotency_key) for a in again.timeline]
+    assert shape == [(a.fault, a.status, a.idempotency_key) for a in bad_day.timeline]
+    assert again.statement == bad_day.statement
+    assert again.sleeps == bad_day.sleeps
+
+
+def test_nothing_is_left_running_after_a_run(postgres_server: TemporaryServer) -> None:
+    """No session of the service or the harness, no gateway thread, no open port."""
+    threads_before = threading.active_count()
+    result = run_scenario(postgres_server.url, Scenario(orders=3, faults=4))
+    with psycopg.connect(postgres_server.url, autocommit=True) as conn:
+        for name in ("checkout", "chaos"):
+            assert wait_for_sessions(conn, 0, name) == 0, f"a {name!r} session is still open"
+    assert threading.active_count() <= threads_before
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", result.gateway_port)) != 0, (
+            "the gateway still listens"
+        )
+
+
+def test_a_key_drawn_per_attempt_is_caught_by_the_invariants(
+    postgres_server: TemporaryServer,
+) -> None:
+    """The SQL invariants can fail: a fresh key per attempt double-charges, and they say so."""
+
+    def flawed(gateway: Any, order: Order, policy: RetryPolicy) -> Receipt:
+        def attempt() -> Receipt:
+            key = f"order:{order.id}:{uuid.uuid4().hex}"
+            result: Receipt = gateway.charge(order.total, idempotency_key=key)
+            return result
+
+        return policy.call(attempt)
+
+    result = run_scenario(postgres_server.url, charge_step=flawed)
+    with psycopg.connect(postgres_server.url, autocommit=True) as conn:
+        twice = violations(conn, result.sent)["no order was charged twice"]
+    assert any(m.startswith("order A-0005 was charged more than once: 4") for m in twice), twice
+    assert result.report.verdicts["double charge"] == len(twice)
+    assert sum(result.report.charged.values()) > sum(result.report.expected.values())
+
+
+# --- the event and the domain ---------------------------------------------------------
+
+
+def test_an_order_placed_event_is_parsed_into_exact_money() -> None:
+    """The factory builds OrderPlaced with Money in minor units."""
+    assert CHECKOUT_EVENTS.parse(event(amount="19.99")) == placed()
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"order_id": "A:1"}, "payload.order_id"),
+        ({"customer": "nobody"}, "payload.customer"),
+        ({"amount": "-1.00"}, "payload.amount"),
+        ({"ammount": "1.00"}, "payload.ammount"),
+    ],
+)
+def test_a_bad_order_event_names_the_field(change: dict[str, str], field: str) -> None:
+    """Every refusal is an EventError naming the field to fix."""
+    with pytest.raises(EventError) as refused:
+        CHECKOUT_EVENTS.parse(_patched(change))
+    assert refused.value.field == field
+
+
+def _patched(change: dict[str, str]) -> dict[str, Any]:
+    document = event()  # a valid event, with fields replaced or (a typo) added
+    document["payload"].update(change)
+    return document
+
+
+def test_the_idempotency_key_depends_on_the_order_only() -> None:
+    """The same order gives the same key, in any process; another order another key."""
+    order = Order("A-7", "ada@example.com", Money(100, EUR))
+    assert idempotency_key_for(order) == idempotency_key_for(Order("A-7", "x@y.z", Money(1, EUR)))
+    assert idempotency_key_for(order) != idempotency_key_for(Order("A-8", "a@b.c", Money(1, EUR)))
+
+
+def test_sample_events_are_seeded() -> None:
+    """The same seed gives the same documents."""
+    assert list(sample_events(3, 10)) == list(sample_events(3, 10))
+    assert list(sample_events(3, 10)) != list(sample_events(4, 10))
+
+
+# --- storage -----------------------------------------------------------------------------
+
+
+def test_a_redelivered_order_is_stored_once(
+    database: Database, observer: psycopg.Connection[Any]
+) -> None:
+    """Adding the same event twice returns the stored order and adds no row."""
+    first = database.run(lambda uow: uow.orders.add(placed()))
+    again = database.run(lambda uow: uow.orders.add(placed()))
+    assert first == again == Order("A-1", "ada@example.com", Money(1999, EUR), "pending")
+    assert scalar(observer, "SELECT count(*) FROM orders") == 1
+
+
+def test_a_reused_order_id_with_another_amount_is_refused(
+    database: Database, observer: psycopg.Connection[Any]
+) -> None:
+    """OrderConflict says both amounts; it is not retried and nothing changes."""
+    database.run(lambda uow: uow.orders.add(placed()))
+    with pytest.raises(OrderConflict, match=r"19\.99 EUR.*25\.00 EUR"):
+        database.run(lambda uow: uow.orders.add(placed(amount="25.00")))
+    assert scalar(observer, "SELECT amount_minor FROM orders") == 1999
+
+
+def test_the_database_reconnects_and_reruns_the_unit_of_work(
+    database: Database, observer: psycopg.Connection[Any]
+) -> None:
+    """After pg_terminate_backend, run() opens a new connection and the work commits."""
+    database.run(lambda uow: uow.orders.add(placed()))
+    old_pid = database.connection().info.backend_pid
+    assert terminate_backends(observer, database.application_name) == 1
+    attempts: list[int] = []
+
+    def work(uow: Any) -> None:
+        attempts.append(1)
+        uow.orders.set_status("A-1", "paid")
+
+    database.run(work)
+    assert database.reconnects == 1
+    assert database.connection().info.backend_pid != old_pid
+    assert len(attempts) == 1, "the dead connection failed at BEGIN, before the work ran"
+    assert scalar(observer, "SELECT status FROM orders") == "paid"
+
+
+def test_a_unit_of_work_cut_off_half_way_commits_nothing_then_succeeds(
+    database: Database, observer: psycopg.Connection[Any]
+) -> None:
+    """The session dies inside the transaction: the half-done work rolls back, the rerun commits."""
+    calls: list[int] = []
+
+    def work(uow: Any) -> None:
+        calls.append(1)
+        uow.orders.add(placed("A-1"))
+        if len(calls) == 1:
+            terminate_backends(observer, database.application_name)
+        uow.orders.add(placed("A-2"))
+
+    database.run(work)
+    assert len(calls) == 2
+    assert [r[0] for r in observer.execute("SELECT id FROM orders ORDER BY id")] == ["A-1", "A-2"]
+
+
+def test_an_unreachable_database_raises_the_last_error_after_the_attempts() -> None:
+    """With nothing listening, run() gives up with psycopg's OperationalError and a note."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # free once closed: nothing listens there
+    sleeps: list[float] = []
+    db = Database(
+        f"postgresql://nobody@127.0.0.1:{port}/test",
+        retry=no_wait_policy(sleeps, attempts=3, on=is_connection_lost),
+    )
+    with pytest.raises(psycopg.OperationalError) as failed:
+        db.run(lambda uow: None)
+    assert len(sleeps) == 2
+    assert "gave up after 3 attempts" in " ".join(failed.value.__notes__)
+
+
+# --- gateways and the charge step ------------------------------------------------------
+
+
+@respx.mock(base_url="http://gateway.test")
+def test_the_http_gateway_sends_minor_units_and_the_key(respx_mock: respx.MockRouter) -> None:
+    """POST /charges with integer cents and the Idempotency-Key header; the answer is checked."""
+    route = respx_mock.post("/charges").respond(
+        201, json={"id": "ch_1", "amount": 1999, "currency": EUR, "replayed": False}
+    )
+    with httpx.Client(base_url="http://gateway.test") as client:
+        receipt = HttpGateway(client).charge(Money(1999, EUR), idempotency_key="order:A-1")
+    assert receipt == Receipt("ch_1", Money(1999, EUR), "order:A-1")
+    request = route.calls.last.request
+    assert request.headers["Idempotency-Key"] == "order:A-1"
+    assert request.content == b'{"amount":1999,"currency":"EUR"}'
+
+
+@respx.mock(base_url="http://gateway.test")
+def test_the_http_gateway_refuses_a_wrong_amount_and_raises_on_503(
+    respx_mock: respx.MockRouter,
+) -> None:
+    """A 503 is an HTTPStatusError (transient); an answer for another amount a GatewayError."""
+    respx_mock.post("/charges").mock(
+        side_effect=[
+            httpx.Response(503),
+            httpx.Response(201, json={"id": "ch_1", "amount": 1, "currency": EUR}),
+        ]
+    )
+    with httpx.Client(base_url="http://gateway.test") as client:
+        gateway = HttpGateway(client)
+        with pytest.raises(httpx.HTTPStatusError):
+            gateway.charge(Money(1999, EUR), idempotency_key="k")
+        with pytest.raises(GatewayError, match=r"19\.99 EUR"):
+            gateway.charge(Money(1999, EUR), idempotency_key="k")
+
+
+class LosesFirstAnswer(InMemoryGateway):
+    """Charges, then loses the answer once: what a dropped connection looks like."""
+
+    keys: list[str]
+
+    def charge(self, amount: Money, *, idempotency_key: str) -> Receipt:
+        self.keys = [*getattr(self, "keys", []), idempotency_key]
+        receipt = super().charge(amount, idempotency_key=idempotency_key)
+        if len(self.keys) == 1:
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        return receipt
+
+
+def test_charge_order_sends_one_key_on_every_attempt() -> None:
+    """The retry after a lost answer replays the first charge instead of making a second."""
+    gateway, sleeps = LosesFirstAnswer(), list[float]()
+    order = Order("A-1", "ada@example.com", Money(1999, EUR))
+    receipt = charge_order(gateway, order, no_wait_policy(sleeps))
+    assert gateway.keys == ["order:A-1", "order:A-1"]
+    assert len(gateway.charges) == 1 and receipt.replayed
+    assert len(sleeps) == 1
+
+
+def test_a_redelivered_event_is_not_charged_again(
+    database: Database, observer: psycopg.Connection[Any]
+) -> None:
+    """The service answers 'already paid' to a duplicate event and the gateway sees nothing."""
+    gateway: InMemoryGateway = InMemoryGateway()
+    steps: list[tuple[str, str]] = []
+    service = CheckoutService(
+        database=database,
+        gateway=gateway,
+        gateway_retry=no_wait_policy([]),
+        trace=lambda step, order_id: steps.append((step, order_id)),
+    )
+    assert service.handle(event()) == "paid"
+    assert service.handle(event()) == "already paid"
+    assert len(gateway.charges) == 1
+    assert steps == [("stored", "A-1"), ("charged", "A-1"), ("recorded", "A-1"), ("stored", "A-1")]
+    assert scalar(observer, "SELECT charge_id FROM payments") == "mem_0001"
+
+
+def test_an_order_the_gateway_keeps_refusing_stays_pending(
+    database: Database, observer: psycopg.Connection[Any]
+) -> None:
+    """After the retries the order stays pending; settle_pending pays it with the same key."""
+
+    def down(amount: Money, key: str) -> None:
+        raise httpx.ConnectError("connection refused")
+
+    gateway = InMemoryGateway(before_charge=down)
+    service = CheckoutService(
+        database=database, gateway=gateway, gateway_retry=no_wait_policy([], attempts=2)
+    )
+    assert service.handle(event()) == "pending"
+    assert scalar(observer, "SELECT status FROM orders") == "pending"
+    gateway.before_charge = None
+    assert service.settle_pending().outcomes == {"paid": 1}
+    assert [r.idempotency_key for r in gateway.charges] == ["order:A-1"]
+
+
+# --- reconciliation ---------------------------------------------------------------
+
+
+def test_the_report_flags_double_charges_orphans_and_wrong_amounts(
+    database: Database, observer: psycopg.Connection[Any]
+) -> None:
+    """Each kind of disagreement gets its own verdict, in order id order, orphans last."""
+    database.run(lambda uow: [uow.orders.add(placed(i)) for i in ("A-1", "A-2", "A-3", "A-4")])
+    database.run(
+        lambda uow: uow.payments.record(
+            Order("A-1", "", Money(1999, EUR)), Receipt("ch_1", Money(1999, EUR), "order:A-1")
+        )
+    )
+
+    class Line:
+        def __init__(self, id: str, amount: int, key: str | None) -> None:
+            self.id, self.amount, self.currency, self.idempotency_key = id, amount, EUR, key
+
+    statement = [
+        Line("ch_1", 1999, "order:A-1"),
+        Line("ch_2", 1999, "order:A-2:x"),
+        Line("ch_3", 1999, "order:A-2:y"),
+        Line("ch_4", 500, "order:A-3"),
+        Line("ch_5", 700, None),
+    ]
+    assert import_statement(database, statement, batch_size=2) == 5
+    lines = reconcile(database.connection(), size=2)
+    assert not isinstance(lines, list), "the report is streamed, not built as a list"
+    verdicts = [(line.order_id, line.verdict) for line in lines]
+    assert verdicts == [
+        ("A-1", "ok"),
+        ("A-2", "double charge"),
+        ("A-3", "wrong amount"),
+        ("A-4", "unpaid"),
+        (None, "orphan charge"),
+    ]
+    summary = summarize(reconcile(database.connection()))
+    assert summary.expected == {EUR: 4 * 1999} and summary.charged == {EUR: 3 * 1999 + 1200}
+    assert len(summary.problems) == 4
+
+
+# --- the composition root --------------------------------------------------------------
+
+
+def test_settings_from_env_say_what_is_missing_or_wrong() -> None:
+    """A missing URL, an unknown gateway and a bad gateway URL are each named."""
+    from patterns.capstone import ConfigError
+
+    with pytest.raises(ConfigError, match="CHECKOUT_DATABASE_URL is not set"):
+        Settings.from_env({})
+    url = {"CHECKOUT_DATABASE_URL": "postgresql://shop@localhost/shop"}
+    with pytest.raises(UnknownStrategyError, match="choose one of: http, memory"):
+        Settings.from_env({**url, "CHECKOUT_GATEWAY": "stripe"})
+    with pytest.raises(ConfigError, match="CHECKOUT_GATEWAY_URL"):
+        Settings.from_env({**url, "CHECKOUT_GATEWAY_URL": "gateway:8080"})
+    assert Settings.from_env(url).gateway == "http"
+
+
+def test_bootstrap_builds_a_working_service_and_closes_everything(
+    postgres_server: TemporaryServer, observer: psycopg.Connection[Any]
+) -> None:
+    """With the in-memory gateway the assembled app pays an order; on exit its session is gone."""
+    settings = Settings(postgres_server.url, gateway="memory")
+    with bootstrap(settings, sleep=lambda s: None) as app:
+        assert app.service.handle(event()) == "paid"
+        assert isinstance(app.gateway, InMemoryGateway) and len(app.gateway.charges) == 1
+        pid = app.database.connection().info.backend_pid
+    assert scalar(observer, "SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,)) == 0
