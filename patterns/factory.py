@@ -53,7 +53,7 @@ __all__ = [
 #: Documents larger than this are refused before parsing (memory, and JSON bombs).
 MAX_DOCUMENT_BYTES: Final = 64 * 1024
 
-E = TypeVar("E")
+_E = TypeVar("_E")
 
 
 class EventError(ValueError):
@@ -175,11 +175,11 @@ class EventRegistry:
     def __init__(self) -> None:
         self._builders: dict[str, Callable[[Payload], object]] = {}
 
-    def register(self, name: str) -> Callable[[type[E]], type[E]]:
+    def register(self, name: str) -> Callable[[type[_E]], type[_E]]:
         """A class decorator adding the class under ``name``. Registering a name
         twice is a programming error (``ValueError`` at import time)."""
 
-        def decorator(cls: type[E]) -> type[E]:
+        def decorator(cls: type[_E]) -> type[_E]:
             builder = getattr(cls, "from_payload", None)
             if not callable(builder):
                 raise TypeError(f"{cls.__name__} needs a from_payload(payload) classmethod")

@@ -53,7 +53,7 @@ __all__ = [
     "percent_off",
 ]
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 
 class StrategyError(ValueError):
@@ -275,7 +275,7 @@ def _checked(rule: Callable[[Cart], Money], cart: Cart, what: str) -> Money:
 # --- choosing a strategy from configuration ----------------------------------------
 
 
-def choose(name: str, options: Mapping[str, T], *, setting: str = "strategy") -> T:
+def choose(name: str, options: Mapping[str, _T], *, setting: str = "strategy") -> _T:
     """Pick ``options[name]``; an unknown name raises ``UnknownStrategyError``
     listing the known ones, so a typo in a config file is a one-line fix.
 
