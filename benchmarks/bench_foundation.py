@@ -60,18 +60,25 @@ def bench_check(runs: int) -> None:
         def bare_pytest(autoload: bool) -> Callable[[], None]:
             plain = {k: v for k, v in os.environ.items() if k != "PYTEST_DISABLE_PLUGIN_AUTOLOAD"}
             run_env = plain if autoload else {**plain, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-            return lambda: subprocess.run(
-                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(trivial)],
-                cwd=scratch, env=run_env, check=True, capture_output=True,
-            )  # fmt: skip
 
-        check(), bare_pytest(True)()  # warm the file cache
+            def run() -> None:
+                subprocess.run(
+                    [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(trivial)],
+                    cwd=scratch, env=run_env, check=True, capture_output=True,
+                )  # fmt: skip
+
+            return run
+
+        check()  # warm the file cache
+        bare_pytest(True)()
         # Two baselines: pytest as anyone runs it in this venv (plugins autoloaded:
         # nbval pulls nbformat and jsonschema), and pytest with no plugins at all.
         with_plugins = median_seconds(bare_pytest(True), runs)
         no_plugins = median_seconds(bare_pytest(False), runs)
         ours = median_seconds(check, runs)
-        print(f"bare pytest, trivial test, venv default plugins {with_plugins:6.3f} s (median of {runs})")
+        print(
+            f"bare pytest, trivial test, venv default plugins {with_plugins:6.3f} s (median of {runs})"
+        )
         print(f"bare pytest, trivial test, no plugin autoload   {no_plugins:6.3f} s")
         print(
             f"python -m patterns check ex00 (graded, solved)  {ours:6.3f} s = "
@@ -93,7 +100,9 @@ def bench_check(runs: int) -> None:
                 pass
             latencies.append(time.perf_counter() - saved)
         process.wait(timeout=30)
-        print(f"watch: save -> verdict printed                  {statistics.median(latencies):6.3f} s (goal < 1 s)")
+        print(
+            f"watch: save -> verdict printed                  {statistics.median(latencies):6.3f} s (goal < 1 s)"
+        )
 
 
 def bench_postgres(runs: int) -> None:
@@ -109,15 +118,23 @@ def bench_postgres(runs: int) -> None:
     start_stop(True)  # make sure the cached cluster exists
     cold = [start_stop(False) for _ in range(runs)]
     cached = [start_stop(True) for _ in range(runs)]
-    print(f"PostgreSQL start, cold (initdb)                 {statistics.median(s for s, _ in cold):6.3f} s (goal < 1.5 s)")
-    print(f"PostgreSQL start, cached cluster                {statistics.median(s for s, _ in cached):6.3f} s (goal < 0.6 s)")
-    print(f"PostgreSQL stop and delete                      {statistics.median(s for _, s in cached):6.3f} s")
+    print(
+        f"PostgreSQL start, cold (initdb)                 {statistics.median(s for s, _ in cold):6.3f} s (goal < 1.5 s)"
+    )
+    print(
+        f"PostgreSQL start, cached cluster                {statistics.median(s for s, _ in cached):6.3f} s (goal < 0.6 s)"
+    )
+    print(
+        f"PostgreSQL stop and delete                      {statistics.median(s for _, s in cached):6.3f} s"
+    )
 
 
 def bench_full() -> None:
     started = time.perf_counter()
     subprocess.run(["make", "test"], cwd=ROOT, check=True, capture_output=True)
-    print(f"make test, whole suite                          {time.perf_counter() - started:6.1f} s (goal < 300 s)")
+    print(
+        f"make test, whole suite                          {time.perf_counter() - started:6.1f} s (goal < 300 s)"
+    )
 
 
 def main() -> None:

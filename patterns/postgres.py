@@ -267,10 +267,8 @@ def _usable_binaries(binaries: Binaries, run_as: _RunAs | None) -> Binaries:
             shutil.copytree(libs, tree / libs.name, symlinks=True)
         for folder, _dirs, _files in os.walk(tree):
             os.chmod(folder, 0o755)
-        try:
+        with contextlib.suppress(OSError):  # another process won the race: its copy will do
             os.replace(tree, target)
-        except OSError:
-            pass  # another process won the race; its copy is as good as ours
         shutil.rmtree(staging, ignore_errors=True)
     return Binaries(bin_dir, binaries.source)
 
@@ -468,6 +466,8 @@ def _testing_postgresql_class() -> type:
     import testing.postgresql
 
     class CoursePostgresql(testing.postgresql.Postgresql):  # type: ignore[misc]
+        child_process: subprocess.Popen[bytes] | None
+
         def initialize_database(self) -> None:
             data_dir = Path(self.base_dir) / "data"
             run_as = self.settings["run_as"]
@@ -504,8 +504,10 @@ def _testing_postgresql_class() -> type:
         def wait_booting(self) -> None:
             # The library polls every 0.1 s; a 20 ms poll saves a few tenths per start.
             deadline = time.monotonic() + self.settings.get("boot_timeout", 10.0)
+            process = self.child_process
+            assert process is not None, "wait_booting runs after start()"
             while not self.is_server_available():
-                if self.child_process.poll() is not None or time.monotonic() > deadline:
+                if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("PostgreSQL did not start:\n" + self.read_bootlog())
                 time.sleep(0.02)
 

@@ -53,7 +53,11 @@ def test_environment_file_matches_pyproject(env_file: str) -> None:
     actual = _environment(ROOT / env_file)
     missing = sorted(set(expected) - set(actual))
     extra = sorted(set(actual) - set(expected))
-    differing = {n: (expected[n], actual[n]) for n in expected.keys() & actual.keys() if expected[n] != actual[n]}
+    differing = {
+        n: (expected[n], actual[n])
+        for n in expected.keys() & actual.keys()
+        if expected[n] != actual[n]
+    }
     assert not missing, f"{env_file} lacks {missing}, which pyproject.toml requires"
     assert not extra, f"{env_file} has {extra}, which pyproject.toml does not list"
     assert not differing, f"{env_file} and pyproject.toml disagree (pyproject, env): {differing}"

@@ -22,7 +22,9 @@ def test_grader_fails_on_the_pristine_stub_for_the_right_reason(exercise_id: str
     exercise = catalog.get(exercise_id)
     with pristine_course(course_root()) as copy:
         verdict = run_grader(exercise_id, "exercises", copy)
-    assert not verdict.problem, f"{exercise_id}'s grader could not run on the stub: {verdict.problem}"
+    assert not verdict.problem, (
+        f"{exercise_id}'s grader could not run on the stub: {verdict.problem}"
+    )
     assert verdict.outcomes, f"{exercise_id}'s grader collected no tests"
     assert not verdict.passed, f"{exercise_id}'s grader passes on the pristine stub"
     if exercise.kind == "implement":

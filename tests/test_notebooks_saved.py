@@ -48,7 +48,9 @@ def test_saved_without_widget_state_or_timings(path: Path) -> None:
     notebook = _load(path)
     assert "widgets" not in notebook["metadata"], f"{path.name} carries widget state"
     ids = [cell.get("id") for cell in notebook["cells"]]
-    assert None not in ids and len(set(ids)) == len(ids), f"{path.name} has missing or repeated cell ids"
+    assert None not in ids and len(set(ids)) == len(ids), (
+        f"{path.name} has missing or repeated cell ids"
+    )
     for cell in notebook["cells"]:
         assert "execution" not in cell["metadata"], f"{path.name} carries timing metadata"
         tags = set(cell["metadata"].get("tags", []))

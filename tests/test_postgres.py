@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -87,7 +88,9 @@ def test_forced_wheel_path_starts_the_embedded_server(monkeypatch: pytest.Monkey
         assert version.split(".")[0] == binaries.version.split(".")[0]
 
 
-def test_sweep_removes_folders_whose_owner_is_gone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sweep_removes_folders_whose_owner_is_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A server folder whose owning process is dead is removed at the next start."""
     monkeypatch.setenv("PATTERNS_PG_TMPDIR", str(tmp_path))
     dead = tmp_path / f"{postgres.DIR_PREFIX}dead"
@@ -193,7 +196,7 @@ def test_killed_kernel_leaves_no_server_and_the_next_start_sweeps_its_folder(
     kernel: Kernel,
 ) -> None:
     """SIGKILL on the kernel: the server stops (parent-death signal), its folder is swept later."""
-    if not postgres.sys.platform.startswith("linux"):
+    if not sys.platform.startswith("linux"):
         pytest.skip("parent-death signals are Linux-only")
     info = json.loads(kernel.run(START))
     os.kill(kernel.pid, 9)

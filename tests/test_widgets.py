@@ -44,7 +44,9 @@ def test_quiz_without_a_choice_asks_for_one() -> None:
         ([("a", True, ""), ("a", False, "")], "same text"),
     ],
 )
-def test_badly_written_quizzes_are_refused(options: list[tuple[str, bool, str]], message: str) -> None:
+def test_badly_written_quizzes_are_refused(
+    options: list[tuple[str, bool, str]], message: str
+) -> None:
     """A quiz with fewer than two answers, none correct, or duplicates raises ValueError."""
     with pytest.raises(ValueError, match=message):
         Quiz("?", options)
@@ -93,8 +95,22 @@ def test_passing_check_view_has_no_hint_button() -> None:
 def test_progress_view_counts_passed_exercises() -> None:
     """The progress view's bar and text count passed exercises."""
     rows = [
-        {"exercise": "ex00", "title": "Warm-up", "passed": True, "checks": 2, "hints_shown": 1, "hints_total": 3},
-        {"exercise": "ex01", "title": "Repo", "passed": False, "checks": 0, "hints_shown": 0, "hints_total": 3},
+        {
+            "exercise": "ex00",
+            "title": "Warm-up",
+            "passed": True,
+            "checks": 2,
+            "hints_shown": 1,
+            "hints_total": 3,
+        },
+        {
+            "exercise": "ex01",
+            "title": "Repo",
+            "passed": False,
+            "checks": 0,
+            "hints_shown": 0,
+            "hints_total": 3,
+        },
     ]
     view = ProgressView(rows)
     assert view.bar.value == 1 and view.bar.max == 2

@@ -79,6 +79,5 @@ def get(name: str) -> Exercise:
     close = difflib.get_close_matches(key, list(known), n=1)
     suggestion = f" Did you mean {close[0]}?" if close else ""
     raise UnknownExerciseError(
-        f"There is no exercise called {name!r}.{suggestion} "
-        f"Known exercises: {', '.join(known)}."
+        f"There is no exercise called {name!r}.{suggestion} Known exercises: {', '.join(known)}."
     )

@@ -32,7 +32,7 @@ PACKAGES = {
 
 def check_python() -> tuple[bool, str]:
     version = ".".join(map(str, sys.version_info[:3]))
-    if sys.version_info >= (3, 11):
+    if sys.version_info >= (3, 11):  # noqa: UP036 - doctor must explain an old Python
         return True, f"Python {version} ({sys.executable})"
     return False, f"Python {version} is too old: install Python 3.11+, then `make lab` again"
 
@@ -59,7 +59,10 @@ def check_postgres_binaries() -> tuple[bool, str]:
         binaries = find_binaries()
     except PostgresNotFoundError as error:
         return False, str(error)
-    return True, f"PostgreSQL {binaries.version} server binaries ({binaries.source}: {binaries.bin_dir})"
+    return (
+        True,
+        f"PostgreSQL {binaries.version} server binaries ({binaries.source}: {binaries.bin_dir})",
+    )
 
 
 def check_postgres_start() -> tuple[bool, str]:
@@ -80,7 +83,10 @@ def check_postgres_start() -> tuple[bool, str]:
             f"a throwaway server did not start: {type(error).__name__}: {str(error)[:300]}. "
             "Check free disk space in /tmp, and that /dev/shm is writable"
         )
-    return True, f"a throwaway server started, answered and stopped in {time.monotonic() - started:.1f} s"
+    return (
+        True,
+        f"a throwaway server started, answered and stopped in {time.monotonic() - started:.1f} s",
+    )
 
 
 def check_widgets() -> tuple[bool, str]:
@@ -88,7 +94,10 @@ def check_widgets() -> tuple[bool, str]:
         widgets = importlib.metadata.version("ipywidgets")
         extension = importlib.metadata.version("jupyterlab_widgets")
     except importlib.metadata.PackageNotFoundError:
-        return False, "the JupyterLab widget extension is missing: `pip install ipywidgets jupyterlab_widgets`"
+        return (
+            False,
+            "the JupyterLab widget extension is missing: `pip install ipywidgets jupyterlab_widgets`",
+        )
     return True, f"ipywidgets {widgets} with the JupyterLab extension {extension}"
 
 
@@ -111,9 +120,16 @@ def check_course() -> tuple[bool, str]:
         root = course_root()
     except CourseRootNotFoundError as error:
         return False, str(error)
-    missing = [e.file_name for e in catalog.exercises().values() if not (root / "exercises" / e.file_name).exists()]
+    missing = [
+        e.file_name
+        for e in catalog.exercises().values()
+        if not (root / "exercises" / e.file_name).exists()
+    ]
     if missing:
-        return False, f"exercise files missing: {', '.join(missing)}; restore with `python -m patterns reset exNN`"
+        return (
+            False,
+            f"exercise files missing: {', '.join(missing)}; restore with `python -m patterns reset exNN`",
+        )
     return True, f"course folder {root} with {len(catalog.exercises())} exercises"
 
 

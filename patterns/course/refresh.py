@@ -49,7 +49,7 @@ def refresh_notebook(path: Path, root: Path, timeout: int = 600) -> float:
     import nbformat
     from nbclient import NotebookClient
 
-    notebook = nbformat.read(path, as_version=4)
+    notebook = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
     started = time.monotonic()
     with pristine_course(root) as copy:
         previous = os.environ.get(ROOT_ENV)
@@ -70,7 +70,7 @@ def refresh_notebook(path: Path, root: Path, timeout: int = 600) -> float:
                 os.environ[ROOT_ENV] = previous
     _clean(notebook)
     nbformat.validate(notebook)
-    nbformat.write(notebook, path)
+    nbformat.write(notebook, path)  # type: ignore[no-untyped-call]
     return time.monotonic() - started
 
 

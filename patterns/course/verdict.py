@@ -71,9 +71,9 @@ class Verdict:
             tried = f" ({cases} cases)" if cases > 1 else ""
             lines.append(f"  [{mark}] {behaviour}{tried}")
         if not self.passed and self.hints_available:
-            lines.append(f"  Stuck? `python -m patterns hint {self.exercise}` ({self.hints_available} hints).")
-        if self.passed:
             lines.append(
-                f"  See the reference: `python -m patterns solution {self.exercise}`."
+                f"  Stuck? `python -m patterns hint {self.exercise}` ({self.hints_available} hints)."
             )
+        if self.passed:
+            lines.append(f"  See the reference: `python -m patterns solution {self.exercise}`.")
         return "\n".join(lines)

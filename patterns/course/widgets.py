@@ -33,7 +33,9 @@ class _TextFallback:
 
 def _verdict_html(verdict: Verdict) -> str:
     colour = "#1a7f37" if verdict.passed else "#b3261e"
-    parts = [f"<div style='color:{colour};font-weight:bold'>{html.escape(verdict.headline())}</div>"]
+    parts = [
+        f"<div style='color:{colour};font-weight:bold'>{html.escape(verdict.headline())}</div>"
+    ]
     if verdict.detail():
         parts.append(f"<div><b>Why:</b> <code>{html.escape(verdict.detail())}</code></div>")
     rows = "".join(
@@ -98,14 +100,23 @@ class Quiz(_TextFallback, widgets.VBox):  # type: ignore[misc]
         self.feedback = widgets.HTML("")
         self.submit.on_click(lambda _button: self.answer())
         super().__init__(
-            children=[widgets.HTML(f"<b>{html.escape(question)}</b>"), self.choice, self.submit, self.feedback]
+            children=[
+                widgets.HTML(f"<b>{html.escape(question)}</b>"),
+                self.choice,
+                self.submit,
+                self.feedback,
+            ]
         )
 
     def answer(self, choice: str | int | None = None) -> bool:
         """Mark an answer (its text, letter or index; default: the selected one)."""
         if isinstance(choice, int):
             choice = self.options[choice][0]
-        elif isinstance(choice, str) and len(choice) == 1 and choice.lower() in string.ascii_lowercase:
+        elif (
+            isinstance(choice, str)
+            and len(choice) == 1
+            and choice.lower() in string.ascii_lowercase
+        ):
             choice = self.options[string.ascii_lowercase.index(choice.lower())][0]
         if choice is not None:
             self.choice.value = choice
@@ -119,7 +130,10 @@ class Quiz(_TextFallback, widgets.VBox):  # type: ignore[misc]
 
     def fallback_text(self) -> str:
         lines = [f"Quiz: {self.question}"]
-        lines += [f"  {letter}) {text}" for letter, (text, _, _) in zip(string.ascii_lowercase, self.options)]
+        lines += [
+            f"  {letter}) {text}"
+            for letter, (text, _, _) in zip(string.ascii_lowercase, self.options, strict=False)
+        ]
         lines.append("  (Answer with the buttons in JupyterLab, or quiz.answer('a').)")
         return "\n".join(lines)
 
@@ -138,7 +152,11 @@ class ProgressView(_TextFallback, widgets.VBox):  # type: ignore[misc]
         )
         self.table = widgets.HTML(f"<table>{table}</table>")
         super().__init__(
-            children=[widgets.HTML(f"<b>{done} of {len(self.rows)} exercises passed</b>"), self.bar, self.table]
+            children=[
+                widgets.HTML(f"<b>{done} of {len(self.rows)} exercises passed</b>"),
+                self.bar,
+                self.table,
+            ]
         )
 
     def fallback_text(self) -> str:
