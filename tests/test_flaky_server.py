@@ -19,10 +19,15 @@ import pytest
 from patterns.flaky_server import Fault, flaky_server, seeded_faults
 from patterns.retry import RetryPolicy, retry
 
-# A "slow" answer comes after 0.2 s; the client waits 0.1 s for it. OK answers
-# take about a millisecond, so a loaded machine still has plenty of margin.
-SLOW_SECONDS = 0.2
-TIMEOUT = httpx.Timeout(2.0, read=0.1)
+# A "slow" answer comes after 0.3 s; the client waits 0.1 s for it. An OK answer
+# takes about a millisecond, but a heavily loaded machine can stall one past
+# 0.1 s too (measured with two CPU hogs on 2 cores): the client then simply
+# retries once more. So tests with slow faults assert on what the server saw
+# (every attempt is in its timeline), not on an exact count; tests without
+# slow faults use a patient client and assert exact counts.
+SLOW_SECONDS = 0.3
+TIMEOUT = httpx.Timeout(5.0, read=0.1)
+PATIENT = httpx.Timeout(5.0)
 
 
 class FakeSleep:
@@ -85,11 +90,12 @@ def test_the_retrying_client_gets_through_the_flaky_server(fake_sleep: FakeSleep
         httpx.Client(base_url=server.url, timeout=TIMEOUT) as client,
     ):
         result = policy(fake_sleep).call(get_status, client)
-    assert result == {"ok": True, "request": 5}
-    assert [a.fault for a in server.timeline] == faults
-    assert [a.status for a in server.timeline] == [503, None, 200, 503, 200]
-    assert len(fake_sleep.sleeps) == 4, "one pause after each of the four failures"
-    times = [a.at for a in server.timeline]
+    timeline = server.timeline
+    assert [a.fault for a in timeline[:5]] == faults
+    assert [a.status for a in timeline[:5]] == [503, None, 200, 503, 200]
+    assert result == {"ok": True, "request": len(timeline)}
+    assert len(fake_sleep.sleeps) == len(timeline) - 1, "one pause after each failed attempt"
+    times = [a.at for a in timeline]
     assert times == sorted(times)
 
 
@@ -102,14 +108,14 @@ def test_a_seeded_schedule_is_survived_end_to_end(fake_sleep: FakeSleep) -> None
     ):
         outcomes = [policy(fake_sleep).call(get_status, client) for _ in range(3)]
     assert all(outcome["ok"] for outcome in outcomes)
-    assert len(server.timeline) == 3 + failures
-    assert len(fake_sleep.sleeps) == failures
+    assert len(server.timeline) >= 3 + failures
+    assert len(fake_sleep.sleeps) == len(server.timeline) - 3
 
 
 def test_the_servers_retry_after_is_honoured(fake_sleep: FakeSleep) -> None:
     with (
         flaky_server(["503", "503"], retry_after="6") as server,
-        httpx.Client(base_url=server.url, timeout=TIMEOUT) as client,
+        httpx.Client(base_url=server.url, timeout=PATIENT) as client,
     ):
         policy(fake_sleep).call(get_status, client)
     assert fake_sleep.sleeps == [6.0, 6.0]
@@ -118,7 +124,7 @@ def test_the_servers_retry_after_is_honoured(fake_sleep: FakeSleep) -> None:
 def test_giving_up_reraises_the_last_real_error(fake_sleep: FakeSleep) -> None:
     with (
         flaky_server(["503", "503", "drop"]) as server,
-        httpx.Client(base_url=server.url, timeout=TIMEOUT) as client,
+        httpx.Client(base_url=server.url, timeout=PATIENT) as client,
         pytest.raises(httpx.RemoteProtocolError) as caught,
     ):
         policy(fake_sleep, max_attempts=3).call(get_status, client)
@@ -157,8 +163,10 @@ def test_retrying_a_payment_without_a_key_charges_twice(fake_sleep: FakeSleep, f
         httpx.Client(base_url=server.url, timeout=TIMEOUT) as client,
     ):
         receipt = policy(fake_sleep).call(charge, client, 1999)
-    assert receipt["id"] == "ch_0002"
-    assert [c.amount for c in server.charges] == [1999, 1999], "the customer paid twice"
+    charges = server.charges
+    assert len(charges) == len(server.timeline) >= 2, "every attempt charged the card again"
+    assert {c.amount for c in charges} == {1999}
+    assert receipt["id"] == charges[-1].id
 
 
 @pytest.mark.parametrize("fault", ["drop", "slow"])
@@ -171,7 +179,8 @@ def test_retrying_a_payment_with_one_key_charges_once(fake_sleep: FakeSleep, fau
         receipt = policy(fake_sleep).call(charge, client, 1999, key)
     assert receipt == {"id": "ch_0001", "amount": 1999, "currency": "EUR", "replayed": True}
     assert len(server.charges) == 1
-    assert [a.idempotency_key for a in server.timeline] == [key, key]
+    assert len(server.timeline) >= 2
+    assert {a.idempotency_key for a in server.timeline} == {key}
 
 
 def test_a_key_made_inside_the_retried_call_protects_nothing(fake_sleep: FakeSleep) -> None:
@@ -180,7 +189,7 @@ def test_a_key_made_inside_the_retried_call_protects_nothing(fake_sleep: FakeSle
 
     with (
         flaky_server(["drop"]) as server,
-        httpx.Client(base_url=server.url, timeout=TIMEOUT) as client,
+        httpx.Client(base_url=server.url, timeout=PATIENT) as client,
     ):
         policy(fake_sleep).call(charge_with_fresh_key, client)
     assert len(server.charges) == 2
@@ -190,7 +199,7 @@ def test_a_key_made_inside_the_retried_call_protects_nothing(fake_sleep: FakeSle
 
 
 def test_the_gateway_refuses_bad_requests_clearly() -> None:
-    with flaky_server() as server, httpx.Client(base_url=server.url, timeout=TIMEOUT) as client:
+    with flaky_server() as server, httpx.Client(base_url=server.url, timeout=PATIENT) as client:
         bad_amount = client.post("/charges", json={"amount": 19.99, "currency": "EUR"})
         not_json = client.post("/charges", content=b"{amount")
         key = {"Idempotency-Key": "k1"}
@@ -205,7 +214,7 @@ def test_the_gateway_refuses_bad_requests_clearly() -> None:
 
 
 def test_faults_can_be_injected_while_running() -> None:
-    with flaky_server() as server, httpx.Client(base_url=server.url, timeout=TIMEOUT) as client:
+    with flaky_server() as server, httpx.Client(base_url=server.url, timeout=PATIENT) as client:
         assert client.get("/a").status_code == 200
         server.inject("503")
         assert client.get("/b").status_code == 503
