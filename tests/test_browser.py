@@ -144,6 +144,10 @@ def page() -> Iterator[Any]:
 def run_all_cells(page: Any, notebook: str) -> None:
     page.goto(page.lab.url(f"lab/tree/{notebook}"))
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    page.wait_for_timeout(1000)
+    dialog = page.locator(".jp-Dialog .jp-mod-accept")
+    if dialog.count():  # a kernel chooser, should the setting above not apply
+        dialog.first.click()
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()

@@ -64,6 +64,8 @@ def run_grader(
                 # Plugin autoload (anyio and friends) costs about 0.2 s per run.
                 "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
                 "PYTHONDONTWRITEBYTECODE": "1",
+                # hypothesis-based graders: keep its example database out of the course root
+                "HYPOTHESIS_STORAGE_DIRECTORY": str(root / ".course" / "hypothesis"),
             }
         )
         command = [
