@@ -49,7 +49,7 @@ from patterns.capstone.chaos import (
 )
 from patterns.capstone.gateways import GatewayError
 from patterns.capstone.service import CheckoutService
-from patterns.context_managers import wait_for_sessions
+from patterns.context_managers import count_sessions, wait_for_sessions
 from patterns.factory import EventError
 from patterns.flaky_server import Fault
 from patterns.money import Money
@@ -351,6 +351,32 @@ def test_a_unit_of_work_cut_off_half_way_commits_nothing_then_succeeds(
     assert [r[0] for r in observer.execute("SELECT id FROM orders ORDER BY id")] == ["A-1", "A-2"]
 
 
+def test_a_failing_unit_of_work_rolls_back_and_is_not_retried(
+    database: Database, observer: psycopg.Connection[Any]
+) -> None:
+    """A bug in the work (not a lost connection) undoes its writes and is raised at once."""
+    calls: list[int] = []
+
+    def work(uow: Any) -> None:
+        calls.append(1)
+        uow.orders.add(placed())
+        raise ValueError("a bug in the work")
+
+    with pytest.raises(ValueError, match="a bug in the work"):
+        database.run(work)
+    assert calls == [1]
+    assert scalar(observer, "SELECT count(*) FROM orders") == 0
+    assert database.reconnects == 0
+
+
+def test_the_public_api_is_importable() -> None:
+    """Every name in patterns.capstone.__all__ exists."""
+    import patterns.capstone as capstone
+
+    missing = [name for name in capstone.__all__ if not hasattr(capstone, name)]
+    assert missing == []
+
+
 def test_an_unreachable_database_raises_the_last_error_after_the_attempts() -> None:
     """With nothing listening, run() gives up with psycopg's OperationalError and a note."""
     with socket.socket() as probe:
@@ -530,5 +556,6 @@ def test_bootstrap_builds_a_working_service_and_closes_everything(
     with bootstrap(settings, sleep=lambda s: None) as app:
         assert app.service.handle(event()) == "paid"
         assert isinstance(app.gateway, InMemoryGateway) and len(app.gateway.charges) == 1
-        pid = app.database.connection().info.backend_pid
-    assert scalar(observer, "SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,)) == 0
+        assert count_sessions(observer, "checkout") == 1
+    # A server process leaves pg_stat_activity a moment after its client closed: poll.
+    assert wait_for_sessions(observer, 0, "checkout") == 0, "the service's session is still open"
