@@ -81,8 +81,18 @@ class Lab:
         )  # fmt: skip
         self._wait_ready()
 
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{path}?token={self.token}"
+    def url(self, path: str, query: str = "") -> str:
+        return f"http://127.0.0.1:{self.port}/{path}?{query}token={self.token}"
+
+    def shutdown_kernels(self) -> None:
+        """End every notebook session, as File > Close and Shut Down would."""
+        with urllib.request.urlopen(self.url("api/sessions"), timeout=10) as response:
+            sessions = json.load(response)
+        for session in sessions:
+            request = urllib.request.Request(
+                self.url(f"api/sessions/{session['id']}"), method="DELETE"
+            )
+            urllib.request.urlopen(request, timeout=30).close()
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + 60
@@ -142,7 +152,9 @@ def page() -> Iterator[Any]:
 
 
 def run_all_cells(page: Any, notebook: str) -> None:
-    page.goto(page.lab.url(f"lab/tree/{notebook}"))
+    page.lab.shutdown_kernels()  # one kernel (and its PostgreSQL) at a time
+    # ?reset: a fresh workspace, so only this notebook is open.
+    page.goto(page.lab.url(f"lab/tree/{notebook}", "reset&"))
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
     page.wait_for_timeout(1000)
     dialog = page.locator(".jp-Dialog .jp-mod-accept")

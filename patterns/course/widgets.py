@@ -39,7 +39,7 @@ def _verdict_html(verdict: Verdict) -> str:
     if verdict.detail():
         parts.append(f"<div><b>Why:</b> <code>{html.escape(verdict.detail())}</code></div>")
     rows = "".join(
-        f"<li>{'✅' if ok else '❌'} {html.escape(behaviour)}"
+        f"<li>{'✓' if ok else '✗'} {html.escape(behaviour)}"
         f"{f' ({cases} cases)' if cases > 1 else ''}</li>"
         for behaviour, ok, cases in verdict.behaviours()
     )
@@ -66,7 +66,7 @@ class CheckView(_TextFallback, widgets.VBox):  # type: ignore[misc]
     def show_hint(self) -> str:
         number, total, text = self._next_hint()
         line = f"Hint {number} of {total}: {text}"
-        self.hint_area.value += f"<div>💡 {html.escape(line)}</div>"
+        self.hint_area.value += f"<div>{html.escape(line)}</div>"
         if number == total:
             self.hint_button.disabled = True
         return line
@@ -124,7 +124,7 @@ class Quiz(_TextFallback, widgets.VBox):  # type: ignore[misc]
             self.feedback.value = "Pick an answer first."
             return False
         _, correct, why = next(o for o in self.options if o[0] == self.choice.value)
-        verdict = "✅ Right." if correct else "❌ Not quite."
+        verdict = "✓ Right." if correct else "✗ Not quite."
         self.feedback.value = f"{verdict} {html.escape(why)}"
         return correct
 
@@ -146,7 +146,7 @@ class ProgressView(_TextFallback, widgets.VBox):  # type: ignore[misc]
         done = sum(row["passed"] for row in self.rows)
         self.bar = widgets.IntProgress(value=done, min=0, max=max(len(self.rows), 1))
         table = "".join(
-            f"<tr><td>{row['exercise']}</td><td>{'✅ done' if row['passed'] else ('… tried' if row['checks'] else '· todo')}</td>"
+            f"<tr><td>{row['exercise']}</td><td>{'✓ done' if row['passed'] else ('tried' if row['checks'] else 'todo')}</td>"
             f"<td>{html.escape(row['title'])}</td><td>{row['hints_shown']}/{row['hints_total']} hints</td></tr>"
             for row in self.rows
         )
