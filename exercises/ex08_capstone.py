@@ -39,5 +39,5 @@ def charge_order(gateway: PaymentGateway, order: Order, policy: RetryPolicy) -> 
         # A fresh key for every request, so the gateway never mixes two up.
         key = f"order:{order.id}:{uuid.uuid4().hex}"
         return gateway.charge(order.total, idempotency_key=key)
-    
+
     return policy.call(attempt)

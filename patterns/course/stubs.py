@@ -79,7 +79,8 @@ def _uncomment(line: str, indent: str, number: int) -> str:
     if not body.startswith("#"):
         raise StubMarkerError(f"line {number}: stub lines after # STUB must be commented out")
     body = body[1:]
-    return indent + (body[1:] if body.startswith(" ") else body)
+    text = body[1:] if body.startswith(" ") else body
+    return indent + text if text else ""
 
 
 def write_stub(solution: Path, destination: Path, exercise_id: str) -> None:
