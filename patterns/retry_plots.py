@@ -19,6 +19,7 @@ retry pattern; production code never needs it.
 from __future__ import annotations
 
 import base64
+import html
 import io
 import random
 from dataclasses import dataclass
@@ -213,7 +214,11 @@ class ScheduleExplorer(widgets.VBox):  # type: ignore[misc]
             options=list(JITTER_KINDS), value="full", description="jitter", style=style
         )
         self.out = widgets.Output()
-        super().__init__([self.base_delay, self.multiplier, self.max_delay, self.jitter, self.out])
+        # A browser shows the PNG, not the Output's text/plain: repeat the numbers in a caption.
+        self.caption = widgets.HTML()
+        super().__init__(
+            [self.base_delay, self.multiplier, self.max_delay, self.jitter, self.out, self.caption]
+        )
         for control in (self.base_delay, self.multiplier, self.max_delay, self.jitter):
             control.observe(self._redraw, names="value")
         self._redraw()
@@ -228,6 +233,7 @@ class ScheduleExplorer(widgets.VBox):  # type: ignore[misc]
         )
 
     def _redraw(self, change: Any = None) -> None:
+        summary = self.summary()
         png = schedule_png(
             self.base_delay.value,
             self.multiplier.value,
@@ -242,11 +248,12 @@ class ScheduleExplorer(widgets.VBox):  # type: ignore[misc]
                 "output_type": "display_data",
                 "data": {
                     "image/png": base64.b64encode(png).decode("ascii"),
-                    "text/plain": self.summary(),
+                    "text/plain": summary,
                 },
                 "metadata": {},
             },
         )
+        self.caption.value = f"<small>{html.escape(summary)}</small>"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         # The default text/plain is the widget's repr, PNG bytes included;

@@ -46,6 +46,7 @@ def test_moving_a_control_redraws_the_output(control: str, value: Any, expected:
     after_text, after_png = shown(explorer)
     assert expected in after_text and expected not in before_text
     assert after_png != before_png
+    assert expected in explorer.caption.value, "the caption a browser shows follows too"
 
 
 def test_without_jitter_all_clients_retry_in_the_same_instant() -> None:
