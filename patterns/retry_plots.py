@@ -201,14 +201,17 @@ class ScheduleExplorer(widgets.VBox):  # type: ignore[misc]
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
         style = {"description_width": "110px"}
+        # A redraw takes a few hundred ms: redraw when a slider is released, not on
+        # every pixel of a drag (which would queue dozens of redraws in the kernel).
+        common: dict[str, Any] = {"style": style, "continuous_update": False}
         self.base_delay = widgets.FloatSlider(
-            value=0.5, min=0.05, max=2.0, step=0.05, description="base delay (s)", style=style
+            value=0.5, min=0.05, max=2.0, step=0.05, description="base delay (s)", **common
         )
         self.multiplier = widgets.FloatSlider(
-            value=2.0, min=1.0, max=4.0, step=0.25, description="multiplier", style=style
+            value=2.0, min=1.0, max=4.0, step=0.25, description="multiplier", **common
         )
         self.max_delay = widgets.FloatSlider(
-            value=8.0, min=0.5, max=30.0, step=0.5, description="cap (s)", style=style
+            value=8.0, min=0.5, max=30.0, step=0.5, description="cap (s)", **common
         )
         self.jitter = widgets.Dropdown(
             options=list(JITTER_KINDS), value="full", description="jitter", style=style
