@@ -618,3 +618,13 @@ def test_tenacity_without_jitter_gives_the_same_capped_schedule(
     with pytest.raises(httpx.HTTPStatusError):
         ours.call(fetch_order, client)
     assert fake.sleeps == tenacity_sleeps == [1.5, 4.5, 13.5, 30.0, 30.0, 30.0, 30.0, 30.0]
+
+
+def test_the_public_api_is_what_all_lists() -> None:
+    import patterns.flaky_server
+    import patterns.retry
+
+    for module in (patterns.retry, patterns.flaky_server):
+        missing = [name for name in module.__all__ if not hasattr(module, name)]
+        assert missing == [], f"{module.__name__}.__all__ names missing objects: {missing}"
+    assert "retry" in patterns.retry.__all__ and "RetryPolicy" in patterns.retry.__all__
