@@ -71,8 +71,8 @@ __all__ = [
     "retry_after_seconds",
 ]
 
-P = ParamSpec("P")
-T = TypeVar("T")
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 JitterKind = Literal["none", "full", "equal"]
 JITTER_KINDS: tuple[JitterKind, ...] = ("none", "full", "equal")
@@ -223,7 +223,7 @@ class RetryPolicy:
             rng=self.rng,
         )
 
-    def call(self, func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    def call(self, func: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
         """Call ``func(*args, **kwargs)`` under this policy and return its result."""
         started = self.clock()
         attempt = 0
@@ -261,11 +261,11 @@ class RetryPolicy:
                 return 0.0, (f"deadline={self.deadline:g}s: {what} and {elapsed:g}s have passed")
         return pause, ""
 
-    def __call__(self, func: Callable[P, T]) -> Callable[P, T]:
+    def __call__(self, func: Callable[_P, _T]) -> Callable[_P, _T]:
         """Use the policy as a decorator."""
 
         @functools.wraps(func)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _T:
             return self.call(func, *args, **kwargs)
 
         return wrapper

@@ -620,11 +620,17 @@ def test_tenacity_without_jitter_gives_the_same_capped_schedule(
     assert fake.sleeps == tenacity_sleeps == [1.5, 4.5, 13.5, 30.0, 30.0, 30.0, 30.0, 30.0]
 
 
-def test_the_public_api_is_what_all_lists() -> None:
+def test_the_public_api_is_exactly_what_all_lists() -> None:
     import patterns.flaky_server
     import patterns.retry
+    import patterns.retry_plots
 
-    for module in (patterns.retry, patterns.flaky_server):
+    for module in (patterns.retry, patterns.flaky_server, patterns.retry_plots):
         missing = [name for name in module.__all__ if not hasattr(module, name)]
         assert missing == [], f"{module.__name__}.__all__ names missing objects: {missing}"
-    assert "retry" in patterns.retry.__all__ and "RetryPolicy" in patterns.retry.__all__
+        public = {
+            name
+            for name, value in vars(module).items()
+            if not name.startswith("_") and getattr(value, "__module__", None) == module.__name__
+        }
+        assert public <= set(module.__all__), sorted(public - set(module.__all__))
