@@ -63,14 +63,16 @@ def run_grader(
                 "PATTERNS_REPORT": str(report_path),
                 # Plugin autoload (anyio and friends) costs about 0.2 s per run.
                 "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-                "PYTHONDONTWRITEBYTECODE": "1",
                 # hypothesis-based graders: keep its example database out of the course root
                 "HYPOTHESIS_STORAGE_DIRECTORY": str(root / ".course" / "hypothesis"),
             }
         )
         command = [
             sys.executable, "-m", "pytest", exercise.grader,
-            "-q", "--no-header", "-p", "no:cacheprovider", "-p", "patterns.course.report",
+            "-q", "--no-header", "-p", "patterns.course.report",
+            # Built-in plugins a grader never needs; each costs start-up time.
+            "-p", "no:cacheprovider", "-p", "no:doctest", "-p", "no:junitxml",
+            "-p", "no:pastebin", "-p", "no:legacypath", "-p", "no:stepwise",
             "--rootdir", str(root), "-o", "addopts=",
         ]  # fmt: skip
         timeout = float(os.environ.get("PATTERNS_CHECK_TIMEOUT", exercise.timeout))
