@@ -72,8 +72,8 @@ __all__ = [
     "write_sample_log",
 ]
 
-T = TypeVar("T")
-K = TypeVar("K", bound=Hashable)
+_T = TypeVar("_T")
+_K = TypeVar("_K", bound=Hashable)
 
 #: Severities from least to most severe; ``at_least`` relies on this order.
 SEVERITIES: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -207,7 +207,7 @@ def at_least(records: Iterable[LogRecord], severity: str) -> Iterator[LogRecord]
     return (record for record in records if _RANK[record.severity] >= threshold)
 
 
-def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+def batched(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
     """Group items into lists of ``size`` (the last may be shorter), lazily.
 
     For bulk inserts, API calls that take many items, progress reports.
@@ -217,14 +217,14 @@ def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
         raise ValueError(f"batch size must be a positive integer, got {size!r}")
     iterator = iter(items)
 
-    def batches() -> Iterator[list[T]]:
+    def batches() -> Iterator[list[_T]]:
         while batch := list(itertools.islice(iterator, size)):
             yield batch
 
     return batches()
 
 
-def count_by(items: Iterable[T], key: Callable[[T], K]) -> Counter[K]:
+def count_by(items: Iterable[_T], key: Callable[[_T], _K]) -> Counter[_K]:
     """Count items by ``key(item)``. Consumes everything; memory grows with distinct keys only."""
     return Counter(key(item) for item in items)
 

@@ -147,15 +147,3 @@ def test_mypy_flags_a_call_to_a_renamed_protocol_method(tmp_path: Path) -> None:
     )
     assert status == 1
     assert '"Mailer" has no attribute "send"' in report
-
-
-def test_the_public_api_is_exactly_what___all___lists() -> None:
-    import patterns.dependency_injection as module
-
-    assert all(hasattr(module, name) for name in module.__all__)
-    public = {
-        n
-        for n, v in vars(module).items()
-        if not n.startswith("_") and getattr(v, "__module__", None) == module.__name__
-    }
-    assert public <= set(module.__all__), sorted(public - set(module.__all__))

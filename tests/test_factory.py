@@ -163,15 +163,3 @@ def test_arbitrary_documents_only_ever_raise_event_error(document: object) -> No
     assert isinstance(event, OrderEvent | PaymentEvent)
     if isinstance(event, PaymentEvent):
         assert event.amount.minor > 0 and isinstance(event.amount.amount, Decimal)
-
-
-def test_the_public_api_is_exactly_what___all___lists() -> None:
-    import patterns.factory as module
-
-    assert all(hasattr(module, name) for name in module.__all__)
-    public = {
-        n
-        for n, v in vars(module).items()
-        if not n.startswith("_") and getattr(v, "__module__", None) == module.__name__
-    }
-    assert public <= set(module.__all__), sorted(public - set(module.__all__))

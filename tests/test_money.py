@@ -141,15 +141,3 @@ def test_parse_raises_only_money_error(value: object) -> None:
     except MoneyError:
         return
     assert abs(money.minor) <= MAX_MINOR_UNITS
-
-
-def test_the_public_api_is_exactly_what___all___lists() -> None:
-    import patterns.money as module
-
-    assert all(hasattr(module, name) for name in module.__all__)
-    public = {
-        n
-        for n, v in vars(module).items()
-        if not n.startswith("_") and getattr(v, "__module__", None) == module.__name__
-    }
-    assert public <= set(module.__all__), sorted(public - set(module.__all__))

@@ -618,19 +618,3 @@ def test_tenacity_without_jitter_gives_the_same_capped_schedule(
     with pytest.raises(httpx.HTTPStatusError):
         ours.call(fetch_order, client)
     assert fake.sleeps == tenacity_sleeps == [1.5, 4.5, 13.5, 30.0, 30.0, 30.0, 30.0, 30.0]
-
-
-def test_the_public_api_is_exactly_what_all_lists() -> None:
-    import patterns.flaky_server
-    import patterns.retry
-    import patterns.retry_plots
-
-    for module in (patterns.retry, patterns.flaky_server, patterns.retry_plots):
-        missing = [name for name in module.__all__ if not hasattr(module, name)]
-        assert missing == [], f"{module.__name__}.__all__ names missing objects: {missing}"
-        public = {
-            name
-            for name, value in vars(module).items()
-            if not name.startswith("_") and getattr(value, "__module__", None) == module.__name__
-        }
-        assert public <= set(module.__all__), sorted(public - set(module.__all__))

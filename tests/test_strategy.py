@@ -132,15 +132,3 @@ def test_a_cart_refuses_lines_in_another_currency() -> None:
 def test_a_line_needs_a_whole_positive_quantity(quantity: object) -> None:
     with pytest.raises(ValueError, match="whole number"):
         LineItem("a", eur("1.00"), quantity)  # type: ignore[arg-type]
-
-
-def test_the_public_api_is_exactly_what___all___lists() -> None:
-    import patterns.strategy as module
-
-    assert all(hasattr(module, name) for name in module.__all__)
-    public = {
-        n
-        for n, v in vars(module).items()
-        if not n.startswith("_") and getattr(v, "__module__", None) == module.__name__
-    }
-    assert public <= set(module.__all__), sorted(public - set(module.__all__))
