@@ -25,7 +25,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 lab: $(STAMP) ## set everything up and open the course in JupyterLab
 	@echo ">> checking the environment"
-	@$(BIN)/python -m patterns doctor --quick
+	@PATTERNS_LAB_PORT=$(PORT) $(BIN)/python -m patterns doctor --quick
 	@echo ">> starting JupyterLab at notebooks/00_start_here.ipynb (Ctrl+C to stop)"
 	@$(BIN)/jupyter lab --port $(PORT) notebooks/00_start_here.ipynb
 

@@ -40,7 +40,7 @@ def _progress(args: argparse.Namespace) -> int:
     for row in rows:
         mark = "done" if row["passed"] else ("tried" if row["checks"] else "todo")
         hints = f"hints {row['hints_shown']}/{row['hints_total']}"
-        print(f"  {row['exercise']}  {mark:<5}  {row['title']:<46} {hints}")
+        print(f"  {row['exercise']}  {mark:<5}  {hints:<10}  {row['title']}")
     return 0
 
 

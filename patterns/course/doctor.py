@@ -101,7 +101,10 @@ def check_widgets() -> tuple[bool, str]:
     return True, f"ipywidgets {widgets} with the JupyterLab extension {extension}"
 
 
-def check_port(port: int = 8888) -> tuple[bool, str]:
+def check_port() -> tuple[bool, str]:
+    import os
+
+    port = int(os.environ.get("PATTERNS_LAB_PORT", "8888"))
     with socket.socket() as sock:
         try:
             sock.bind(("127.0.0.1", port))
@@ -121,15 +124,12 @@ def check_course() -> tuple[bool, str]:
     except CourseRootNotFoundError as error:
         return False, str(error)
     missing = [
-        e.file_name
-        for e in catalog.exercises().values()
-        if not (root / "exercises" / e.file_name).exists()
+        e for e in catalog.exercises().values() if not (root / "exercises" / e.file_name).exists()
     ]
     if missing:
-        return (
-            False,
-            f"exercise files missing: {', '.join(missing)}; restore with `python -m patterns reset exNN`",
-        )
+        files = ", ".join(e.file_name for e in missing)
+        commands = "; ".join(f"`python -m patterns reset {e.id}`" for e in missing)
+        return False, f"exercise files missing: {files}. Restore with {commands}"
     return True, f"course folder {root} with {len(catalog.exercises())} exercises"
 
 
