@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8888
+# Root containers (Docker, some hosted notebooks): JupyterLab refuses root without this.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 300 \
          -p patterns.course.pristine_plugin
 
@@ -27,7 +29,7 @@ lab: $(STAMP) ## set everything up and open the course in JupyterLab
 	@echo ">> checking the environment"
 	@PATTERNS_LAB_PORT=$(PORT) $(BIN)/python -m patterns doctor --quick
 	@echo ">> starting JupyterLab at notebooks/00_start_here.ipynb (Ctrl+C to stop)"
-	@$(BIN)/jupyter lab --port $(PORT) notebooks/00_start_here.ipynb
+	@$(BIN)/jupyter lab --port $(PORT) $(ROOT_FLAG) notebooks/00_start_here.ipynb
 
 test: lint unit notebooks browser ## the whole test suite, as CI runs it
 	@echo ">> all tests passed"
