@@ -31,7 +31,7 @@ lab: $(STAMP) ## set everything up and open the course in JupyterLab
 	@echo ">> starting JupyterLab at notebooks/00_start_here.ipynb (Ctrl+C to stop)"
 	@# The course root, not notebooks/, so the file browser shows exercises/ too.
 	@$(BIN)/jupyter lab --port $(PORT) $(ROOT_FLAG) --ServerApp.root_dir=$(CURDIR) \
-		--ServerApp.default_url=/lab/tree/notebooks/00_start_here.ipynb
+		--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb
 
 test: lint unit notebooks browser ## the whole test suite, as CI runs it
 	@echo ">> all tests passed"
