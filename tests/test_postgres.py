@@ -192,6 +192,16 @@ def test_kernel_restart_stops_the_server_and_deletes_its_files(kernel: Kernel) -
 
 
 @pytest.mark.slow
+def test_kernel_shutdown_stops_the_server_and_deletes_its_files(kernel: Kernel) -> None:
+    """Shutting the kernel down (File > Shut Down Kernel) stops the server and deletes its folder."""
+    info = json.loads(kernel.run(START))
+    kernel.client.stop_channels()
+    kernel.manager.shutdown_kernel(now=False)
+    assert _wait_gone(info["pid"]), "the server outlived the kernel shutdown"
+    assert not Path(info["dir"]).exists(), "the server's folder outlived the kernel shutdown"
+
+
+@pytest.mark.slow
 def test_killed_kernel_leaves_no_server_and_the_next_start_sweeps_its_folder(
     kernel: Kernel,
 ) -> None:
