@@ -59,10 +59,11 @@ def check_postgres_binaries() -> tuple[bool, str]:
         binaries = find_binaries()
     except PostgresNotFoundError as error:
         return False, str(error)
-    return (
-        True,
-        f"PostgreSQL {binaries.version} server binaries ({binaries.source}: {binaries.bin_dir})",
-    )
+    found = f"PostgreSQL {binaries.version} server binaries ({binaries.source}: {binaries.bin_dir})"
+    if int(binaries.version.split(".")[0]) < 14:
+        # The capstone's pg_terminate_backend(pid, timeout) needs 14 or later.
+        return False, f"{found} are too old: the course needs PostgreSQL 14 or later"
+    return True, found
 
 
 def check_postgres_start() -> tuple[bool, str]:
