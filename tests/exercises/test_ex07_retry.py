@@ -17,32 +17,12 @@ import pytest
 import respx
 
 from patterns.course.grading import call_repr, load_graded
-
-API = "https://shop.example.test"
-EPOCH = 1_800_000_000.0
+from tests.retry_fakes import API, EPOCH, FakeTime
 
 
 @pytest.fixture
 def ex07() -> ModuleType:
     return load_graded("ex07")
-
-
-class FakeTime:
-    """sleep() records the pause and moves both fake clocks on; nothing waits."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def wall(self) -> float:
-        return EPOCH + self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture
