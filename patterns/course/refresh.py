@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -16,10 +17,13 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from patterns.course import catalog
 from patterns.course.paths import ROOT_ENV
 from patterns.course.stubs import write_stub
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 @contextmanager
@@ -37,11 +41,33 @@ def pristine_course(root: Path) -> Iterator[Path]:
         yield copy
 
 
-def _clean(notebook: object) -> None:
-    nb = notebook  # an nbformat NotebookNode
-    nb.metadata.pop("widgets", None)  # type: ignore[attr-defined]
-    for cell in nb.cells:  # type: ignore[attr-defined]
+def _clean(notebook: Any) -> None:
+    """Drop what changes on every run without changing what a reader sees."""
+    notebook.metadata.pop("widgets", None)
+    for cell in notebook.cells:
         cell.metadata.pop("execution", None)
+        if cell.cell_type != "code":
+            continue
+        merged: list[Any] = []
+        for output in cell.outputs:
+            # The kernel flushes stdout in arbitrary chunks: store one stream per run of prints.
+            previous = merged[-1] if merged else None
+            if (
+                output.output_type == "stream"
+                and previous is not None
+                and previous.output_type == "stream"
+                and previous.name == output.name
+            ):
+                previous.text += output.text
+                continue
+            view = output.get("data", {}).get(WIDGET_VIEW)
+            if view is not None:
+                # Widget state is not saved, so the random model id points nowhere:
+                # a stable one keeps diffs to real changes.
+                seed = f"{cell.get('id')}/{len(merged)}".encode()
+                view["model_id"] = hashlib.sha1(seed, usedforsecurity=False).hexdigest()[:32]
+            merged.append(output)
+        cell.outputs = merged
 
 
 def refresh_notebook(path: Path, root: Path, timeout: int = 600) -> float:
