@@ -15,17 +15,14 @@ from pathlib import Path
 
 from patterns.course import catalog
 from patterns.course.paths import CourseRootNotFoundError, course_root
-from patterns.course.state import CourseState
+from patterns.course.state import CourseState, progress_text
 from patterns.course.stubs import StubMarkerError
 
 
 def _check(args: argparse.Namespace) -> int:
-    from patterns.course.runner import run_grader
+    from patterns.course.runner import check_exercise
 
-    exercise = catalog.get(args.exercise)
-    root = course_root()
-    verdict = run_grader(exercise.id, "exercises", root)
-    CourseState(root).record_check(verdict)
+    verdict = check_exercise(catalog.get(args.exercise).id, course_root())
     print(verdict.text())
     return 0 if verdict.passed else 1
 
@@ -35,12 +32,7 @@ def _progress(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"exercises": rows}, indent=2))
         return 0
-    done = sum(row["passed"] for row in rows)
-    print(f"Progress: {done} of {len(rows)} exercises passed.")
-    for row in rows:
-        mark = "done" if row["passed"] else ("tried" if row["checks"] else "todo")
-        hints = f"hints {row['hints_shown']}/{row['hints_total']}"
-        print(f"  {row['exercise']}  {mark:<5}  {hints:<10}  {row['title']}")
+    print(progress_text(rows))
     return 0
 
 
@@ -79,7 +71,7 @@ def _solution(args: argparse.Namespace) -> int:
 
 
 def _watch(args: argparse.Namespace) -> int:
-    from patterns.course.runner import run_grader
+    from patterns.course.runner import check_exercise
 
     root = course_root()
     chosen = [catalog.get(args.exercise)] if args.exercise else list(catalog.exercises().values())
@@ -103,8 +95,7 @@ def _watch(args: argparse.Namespace) -> int:
                 if current == seen[ex_id]:
                     continue
                 seen[ex_id] = current
-                verdict = run_grader(ex_id, "exercises", root)
-                CourseState(root).record_check(verdict)
+                verdict = check_exercise(ex_id, root)
                 print(time.strftime("[%H:%M:%S] ") + verdict.text(), flush=True)
                 runs += 1
     except KeyboardInterrupt:

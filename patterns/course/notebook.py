@@ -38,19 +38,17 @@ def _in_kernel() -> bool:
 
 def check(exercise: str) -> Any:
     """Grade ``exercises/<exercise>`` and show the verdict (a widget in a notebook)."""
-    from patterns.course.runner import run_grader
+    from patterns.course.runner import check_exercise
 
     try:
         chosen = catalog.get(exercise)
     except catalog.UnknownExerciseError as error:
         return _Text(f"error: {error}")
     root = course_root()
-    verdict = run_grader(chosen.id, "exercises", root)
-    state = CourseState(root)
-    state.record_check(verdict)
+    verdict = check_exercise(chosen.id, root)
     if not _in_kernel():
         return _Text(verdict.text())
-    return CheckView(verdict, lambda: state.next_hint(chosen.id))
+    return CheckView(verdict, lambda: CourseState(root).next_hint(chosen.id))
 
 
 def hint(exercise: str) -> _Text:

@@ -115,5 +115,14 @@ def run_grader(
     )
 
 
+def check_exercise(exercise_id: str, root: Path) -> Verdict:
+    """Grade the learner's file and record the result in their progress."""
+    from patterns.course.state import CourseState
+
+    verdict = run_grader(exercise_id, "exercises", root)
+    CourseState(root).record_check(verdict)
+    return verdict
+
+
 def _with_problem(base: Verdict, problem: str) -> Verdict:
     return Verdict(base.exercise, base.title, problem=problem, hints_available=base.hints_available)

@@ -105,3 +105,18 @@ class CourseState:
                 }
             )
         return rows
+
+
+def progress_mark(row: dict[str, Any]) -> str:
+    """ "done" once passed, "tried" once checked, else "todo"."""
+    return "done" if row["passed"] else ("tried" if row["checks"] else "todo")
+
+
+def progress_text(rows: list[dict[str, Any]]) -> str:
+    """The progress table as text: the terminal's view and the widget's fallback."""
+    done = sum(row["passed"] for row in rows)
+    lines = [f"Progress: {done} of {len(rows)} exercises passed."]
+    for row in rows:
+        hints = f"hints {row['hints_shown']}/{row['hints_total']}"
+        lines.append(f"  {row['exercise']}  {progress_mark(row):<5}  {hints:<10}  {row['title']}")
+    return "\n".join(lines)

@@ -16,6 +16,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from patterns.course.state import progress_mark, progress_text
 from patterns.course.verdict import Verdict
 
 
@@ -146,7 +147,7 @@ class ProgressView(_TextFallback, widgets.VBox):  # type: ignore[misc]
         done = sum(row["passed"] for row in self.rows)
         self.bar = widgets.IntProgress(value=done, min=0, max=max(len(self.rows), 1))
         table = "".join(
-            f"<tr><td>{row['exercise']}</td><td>{'✓ done' if row['passed'] else ('tried' if row['checks'] else 'todo')}</td>"
+            f"<tr><td>{row['exercise']}</td><td>{'✓ ' if row['passed'] else ''}{progress_mark(row)}</td>"
             f"<td>{html.escape(row['title'])}</td><td>{row['hints_shown']}/{row['hints_total']} hints</td></tr>"
             for row in self.rows
         )
@@ -160,9 +161,4 @@ class ProgressView(_TextFallback, widgets.VBox):  # type: ignore[misc]
         )
 
     def fallback_text(self) -> str:
-        done = sum(row["passed"] for row in self.rows)
-        lines = [f"Progress: {done} of {len(self.rows)} exercises passed."]
-        for row in self.rows:
-            mark = "done" if row["passed"] else ("tried" if row["checks"] else "todo")
-            lines.append(f"  {row['exercise']}  {mark:<5}  {row['title']}")
-        return "\n".join(lines)
+        return progress_text(self.rows)
