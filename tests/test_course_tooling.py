@@ -15,24 +15,18 @@ import pytest
 
 from patterns.course import catalog
 from patterns.course.paths import ROOT_ENV, course_root
+from patterns.course.refresh import pristine_course
 from patterns.course.stubs import StubMarkerError, make_stub
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def course(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A private copy of the course with pristine stubs, like a fresh download."""
-    copy = tmp_path / "course"
-    for name in ("solutions", "tests"):
-        shutil.copytree(ROOT / name, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
-    (copy / "exercises").mkdir()
-    shutil.copy2(ROOT / "exercises" / "__init__.py", copy / "exercises")
-    for exercise in catalog.exercises().values():
-        source = (copy / "solutions" / exercise.file_name).read_text()
-        (copy / "exercises" / exercise.file_name).write_text(make_stub(source, exercise.id))
-    monkeypatch.setenv(ROOT_ENV, str(copy))
-    yield copy
+    with pristine_course(ROOT) as copy:
+        monkeypatch.setenv(ROOT_ENV, str(copy))
+        yield copy
 
 
 def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
