@@ -106,7 +106,7 @@ def bench_check(runs: int) -> None:
 
 
 def bench_postgres(runs: int) -> None:
-    from patterns.postgres import start_server
+    from patterns.lab import start_server
 
     def start_stop(cached: bool) -> tuple[float, float]:
         started = time.perf_counter()

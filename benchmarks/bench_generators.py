@@ -3,7 +3,7 @@
 Run it with ``.venv/bin/python benchmarks/bench_generators.py`` (about a
 minute on 2 cores). ``--quick`` uses smaller sizes for a smoke run.
 
-Every variant runs in its own child process (``patterns.generators.measure``):
+Every variant runs in its own child process (``patterns.lab.measure``):
 a process's resident memory does not shrink when Python frees objects, so
 measuring two variants in one process would charge the second for the first.
 "Extra" memory is the child's peak RSS minus its RSS just before the variant
@@ -29,8 +29,8 @@ from pathlib import Path
 
 import psycopg
 
-from patterns.generators import Measurement, measure, write_sample_log
-from patterns.postgres import temporary_server
+from patterns.generators import write_sample_log
+from patterns.lab import Measurement, measure, temporary_server
 
 REPEATS = 3  # time is the median of this many runs; memory is the largest peak
 

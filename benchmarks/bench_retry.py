@@ -31,7 +31,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKOFF = ["tests/test_retry.py", "tests/exercises/test_ex07_retry.py"]
-INTEGRATION = ["tests/test_flaky_server.py"]
+INTEGRATION = ["tests/test_flaky_http.py"]
 CLAIM_SIMULATED_S = 60.0
 CLAIM_WALL_S = 1.0
 

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from patterns.postgres import TemporaryServer
+    from patterns.lab import TemporaryServer
 
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[TemporaryServer]:
     """One throwaway PostgreSQL for the whole test run (started on first use)."""
-    from patterns.postgres import temporary_server
+    from patterns.lab import temporary_server
 
     with temporary_server() as server:
         yield server

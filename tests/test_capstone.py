@@ -51,9 +51,8 @@ from patterns.capstone.gateways import GatewayError
 from patterns.capstone.service import CheckoutService
 from patterns.context_managers import count_sessions, wait_for_sessions
 from patterns.factory import EventError
-from patterns.flaky_server import Fault
+from patterns.lab import Fault, TemporaryServer
 from patterns.money import Money
-from patterns.postgres import TemporaryServer
 from patterns.retry import RetryPolicy, retry
 from patterns.strategy import UnknownStrategyError
 

@@ -28,7 +28,7 @@ from patterns.context_managers import (
     transaction,
     wait_for_sessions,
 )
-from patterns.postgres import TemporaryServer
+from patterns.lab import TemporaryServer
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,6 @@ from patterns.generators import (
     errors_by_service,
     errors_by_service_eager,
     fetch_all_rows,
-    measure,
     named_cursor_rows,
     parse,
     parse_line,
@@ -33,9 +32,10 @@ from patterns.generators import (
     stream_rows,
     write_sample_log,
 )
+from patterns.lab import measure
 
 if TYPE_CHECKING:
-    from patterns.postgres import TemporaryServer
+    from patterns.lab import TemporaryServer
 
 
 class Counting:

@@ -19,7 +19,7 @@ import pytest
 from psycopg_pool import ConnectionPool
 
 from patterns.course.grading import call_repr
-from patterns.postgres import TemporaryServer
+from patterns.lab import TemporaryServer
 from patterns.repository import (
     AlreadyExists,
     Customer,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from patterns.retry_plots import (
+from patterns.lab import (
     peak_per_window,
     retry_storm,
     schedule_explorer,

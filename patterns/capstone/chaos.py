@@ -36,7 +36,7 @@ from patterns.capstone.bootstrap import Settings, bootstrap
 from patterns.capstone.reconciliation import ReportSummary, import_statement, reconcile, summarize
 from patterns.capstone.service import ChargeStep, RunSummary, charge_order
 from patterns.capstone.storage import wipe
-from patterns.flaky_server import Arrival, Charge, Fault, flaky_server, seeded_faults
+from patterns.lab import Arrival, Charge, Fault, flaky_server, seeded_faults
 
 __all__ = [
     "DatabaseKiller",

@@ -53,7 +53,7 @@ def check_packages() -> tuple[bool, str]:
 
 
 def check_postgres_binaries() -> tuple[bool, str]:
-    from patterns.postgres import PostgresNotFoundError, find_binaries
+    from patterns.lab import PostgresNotFoundError, find_binaries
 
     try:
         binaries = find_binaries()
@@ -71,7 +71,7 @@ def check_postgres_start() -> tuple[bool, str]:
 
     import psycopg
 
-    from patterns.postgres import PostgresNotFoundError, temporary_server
+    from patterns.lab import PostgresNotFoundError, temporary_server
 
     started = time.monotonic()
     try:

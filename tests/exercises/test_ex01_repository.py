@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from patterns.course.grading import load_graded
-from patterns.postgres import TemporaryServer
+from patterns.lab import TemporaryServer
 from tests.test_repository_contract import CustomerRepositoryContract, Subject, emails_seen_by
 
 

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from patterns.course.grading import call_repr, load_graded
-from patterns.postgres import TemporaryServer
+from patterns.lab import TemporaryServer
 
 KEY = 4242
 OTHER_KEY = 4343

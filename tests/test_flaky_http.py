@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from patterns.flaky_server import Fault, flaky_server, seeded_faults
+from patterns.lab import Fault, flaky_server, seeded_faults
 from patterns.retry import RetryPolicy, retry
 
 # A "slow" answer comes after 0.3 s; the client waits 0.1 s for it. An OK answer
