@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Quiz", "check", "hint", "show_progress"]
+__all__ = ["Quiz", "check", "hint", "quiz", "show_progress"]
 
 
 def __getattr__(name: str) -> Any:

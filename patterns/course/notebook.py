@@ -1,4 +1,4 @@
-"""What notebooks import: ``from patterns.course import check, hint, Quiz, show_progress``."""
+"""What notebooks import: ``from patterns.course import check, hint, quiz, show_progress``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from patterns.course.paths import course_root
 from patterns.course.state import CourseState
 from patterns.course.widgets import CheckView, ProgressView, Quiz
 
-__all__ = ["Quiz", "check", "hint", "show_progress"]
+__all__ = ["Quiz", "check", "hint", "quiz", "show_progress"]
 
 
 class _Text:
@@ -59,6 +59,17 @@ def hint(exercise: str) -> _Text:
         return _Text(f"error: {error}")
     number, total, text = CourseState(course_root()).next_hint(chosen.id)
     return _Text(f"{chosen.id}, hint {number} of {total}: {text}")
+
+
+def quiz(quiz_id: str) -> Any:
+    """The quiz ``quiz_id`` ("07.3") as a widget; questions live in ``patterns/course/quizzes/``."""
+    from patterns.course import quizzes
+
+    try:
+        question = quizzes.get(quiz_id)
+    except quizzes.UnknownQuizError as error:
+        return _Text(f"error: {error}")
+    return Quiz(question.text, [(o.text, o.correct, o.why) for o in question.options])
 
 
 def show_progress() -> Any:
