@@ -103,6 +103,22 @@ def _watch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _room(args: argparse.Namespace) -> int:
+    from patterns.course.room import room_csv, room_json, room_text
+    from patterns.course.room.local import read_room
+
+    rows, problems = read_room([Path(p) for p in args.paths])
+    if args.json:
+        print(json.dumps(room_json(rows), indent=2))
+    elif args.csv:
+        print(room_csv(rows), end="")
+    else:
+        print(room_text(rows))
+    for problem in problems:
+        print(f"note: {problem}", file=sys.stderr)
+    return 0 if rows else 1
+
+
 def _refresh(args: argparse.Namespace) -> int:
     from patterns.course.refresh import refresh_notebooks
 
@@ -176,6 +192,11 @@ def build_parser() -> argparse.ArgumentParser:
     solution = add("solution", _solution, "Show the reference solution (after a pass).")
     solution.add_argument("exercise")
     solution.add_argument("--force", action="store_true", help="show it anyway (instructors)")
+    room = add("room", _room, "Instructors: the progress of many course copies in one table.")
+    room.add_argument("paths", nargs="+", help="folders holding course copies, e.g. /home/*")
+    room_format = room.add_mutually_exclusive_group()
+    room_format.add_argument("--json", action="store_true", help="machine-readable")
+    room_format.add_argument("--csv", action="store_true", help="for a spreadsheet")
     refresh = add("refresh", _refresh, "Contributors: re-execute notebooks and save outputs.")
     refresh.add_argument("notebooks", nargs="*", help="default: all notebooks")
     stubs = add("stubs", _stubs, "Contributors: compare (or --write) exercise stubs.")
