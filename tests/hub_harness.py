@@ -140,7 +140,7 @@ class Hub:
                         "session": msg_id,
                         "username": user,
                         "version": "5.3",
-                    },  # fmt: skip
+                    },
                     "parent_header": {},
                     "metadata": {},
                     "content": {
@@ -150,7 +150,7 @@ class Hub:
                         "user_expressions": {},
                         "allow_stdin": False,
                         "stop_on_error": True,
-                    },  # fmt: skip
+                    },
                     "channel": "shell",
                     "buffers": [],
                 }
@@ -182,10 +182,8 @@ class Hub:
         """Stop the hub, which stops the proxy, the room service and every server."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                pass
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)  # anything that ignored the hub
         self.process.wait()
