@@ -60,6 +60,7 @@ class Hub:
     admin_token: str
     folder: Path
     process: subprocess.Popen[bytes]
+    room_url: str  # where learners' servers send progress (straight to the service)
     tokens: dict[str, str] = field(default_factory=dict)
 
     def api(self, token: str | None = None, timeout: float = 30) -> httpx.Client:
@@ -68,11 +69,23 @@ class Hub:
 
     def add_users(self, names: list[str]) -> None:
         with self.api() as api:
-            api.post("/hub/api/users", json={"usernames": names}).raise_for_status()
+            created = api.post("/hub/api/users", json={"usernames": names})
+            assert created.status_code in (201, 409), created.text  # 409: all existed already
             for name in names:
                 reply = api.post(f"/hub/api/users/{name}/tokens", json={"note": "test"})
                 reply.raise_for_status()
                 self.tokens[name] = reply.json()["token"]
+
+    def server_process(self, user: str) -> int:
+        """The pid of a user's single-user server (its kernels and databases are below it)."""
+        import psutil
+
+        home = str(self.folder / "homes" / user)
+        for process in psutil.Process(self.process.pid).children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                if "jupyterhub-singleuser" in " ".join(process.cmdline()) and process.cwd() == home:
+                    return int(process.pid)
+        raise LookupError(f"no single-user server for {user}")
 
     def start_servers(self, names: list[str], timeout: float = 180) -> None:
         with self.api() as api:
@@ -229,10 +242,11 @@ def running_hub(folder: Path, extra_env: dict[str, str] | None = None) -> Iterat
     driver_token = secrets.token_hex(16)
     config = folder / "jupyterhub_test_config.py"
     config.write_text(_test_config(folder, port, driver_token))
+    room_port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PATTERNS_", "JUPYTERHUB_"))}
     env.update(
         {
-            "COURSE_ROOM_PORT": str(free_port()),
+            "COURSE_ROOM_PORT": str(room_port),
             "COURSE_ROOM_DB": str(folder / "room.sqlite"),
             "COURSE_INSTRUCTORS": INSTRUCTOR,
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
@@ -248,7 +262,8 @@ def running_hub(folder: Path, extra_env: dict[str, str] | None = None) -> Iterat
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    hub = Hub(f"http://127.0.0.1:{port}", driver_token, folder, process)
+    room_url = f"http://127.0.0.1:{room_port}/services/course-room"
+    hub = Hub(f"http://127.0.0.1:{port}", driver_token, folder, process, room_url)
     try:
         deadline = time.monotonic() + 90
         while True:

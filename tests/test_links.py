@@ -31,3 +31,22 @@ def test_a_non_github_address_is_refused_with_the_reason() -> None:
     """Binder needs a GitHub address; anything else is a clear error."""
     with pytest.raises(ValueError, match="not a GitHub address"):
         binder_url("https://example.org/course")
+
+
+def test_the_nbgitpuller_link_clones_into_course_and_opens_the_first_notebook() -> None:
+    """The hub link's query names the repository, branch, target folder and notebook."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from patterns.course.links import nbgitpuller_url
+
+    link = nbgitpuller_url("https://hub.example.org/", "https://github.com/o/course", branch="day2")
+    parts = urlsplit(link)
+    assert parts.path == "/hub/user-redirect/git-pull"
+    assert parse_qs(parts.query) == {
+        "repo": ["https://github.com/o/course"],
+        "branch": ["day2"],
+        "targetpath": ["course"],
+        "urlpath": ["lab/tree/course/notebooks/00_start_here.ipynb"],
+    }
+    with pytest.raises(ValueError, match="not a hub address"):
+        nbgitpuller_url("hub.example.org", "https://github.com/o/course")

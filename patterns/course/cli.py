@@ -148,8 +148,12 @@ def _stubs(args: argparse.Namespace) -> int:
 
 
 def _links(args: argparse.Namespace) -> int:
-    from patterns.course.links import update_readme
+    from patterns.course.links import nbgitpuller_url, repository_url, update_readme
 
+    if args.hub:
+        root = course_root()
+        print(nbgitpuller_url(args.hub, args.repo or repository_url(root), branch=args.branch))
+        return 0
     changed = update_readme(course_root())
     print("README launch links updated." if changed else "README launch links already current.")
     return 0
@@ -201,7 +205,12 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("notebooks", nargs="*", help="default: all notebooks")
     stubs = add("stubs", _stubs, "Contributors: compare (or --write) exercise stubs.")
     stubs.add_argument("--write", action="store_true")
-    add("links", _links, "Contributors: regenerate the README's Binder links.")
+    links = add(
+        "links", _links, "Regenerate the README's Binder links, or print a hub's nbgitpuller link."
+    )
+    links.add_argument("--hub", help="print the nbgitpuller link for this JupyterHub address")
+    links.add_argument("--repo", help="with --hub: the course repository (default: pyproject's)")
+    links.add_argument("--branch", default="main", help="with --hub: the branch (default: main)")
     add("doctor", _doctor, "Check this machine for everything the course needs.").add_argument(
         "--quick", action="store_true", help="skip starting a test server"
     )

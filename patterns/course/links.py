@@ -33,6 +33,35 @@ def binder_url(repository: str, notebook: str = "notebooks/00_start_here.ipynb")
     return f"https://mybinder.org/v2/gh/{owner}/{name}/HEAD?urlpath=lab/tree/{notebook}"
 
 
+def nbgitpuller_url(
+    hub: str,
+    repository: str,
+    *,
+    branch: str = "main",
+    folder: str = "course",
+    notebook: str = "notebooks/00_start_here.ipynb",
+) -> str:
+    """The link a room clicks on a JupyterHub: clone (or merge) the course, open a notebook.
+
+    ``/hub/user-redirect/`` sends each learner to their own server (starting it);
+    nbgitpuller clones ``repository`` into ``~/<folder>`` the first time and, on
+    later clicks, merges upstream changes without overwriting the learner's edits.
+    """
+    from urllib.parse import urlencode
+
+    if not re.match(r"^https?://[^/\s]+", hub):
+        raise ValueError(f"{hub!r} is not a hub address (https://hub.example.org)")
+    query = urlencode(
+        {
+            "repo": repository,
+            "branch": branch,
+            "targetpath": folder,
+            "urlpath": f"lab/tree/{folder}/{notebook}",
+        }
+    )
+    return f"{hub.rstrip('/')}/hub/user-redirect/git-pull?{query}"
+
+
 def render(readme: str, repository: str) -> str:
     def launch_cell(row: re.Match[str]) -> str:
         notebook = re.search(r"\((notebooks/[^)]+\.ipynb)\)", row[0])

@@ -173,8 +173,8 @@ def room_text(rows: Sequence[LearnerRow]) -> str:
         for ex in exercises
         if (c := cells.get((who, ex))) and c.state == "stuck"
     ]
-    lines.append("Stuck: " + (", ".join(stuck) if stuck else "nobody."))
-    return "\n".join(lines)
+    lines.append("Stuck: " + (", ".join(stuck) + "." if stuck else "nobody."))
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def room_csv(rows: Iterable[LearnerRow]) -> str:

@@ -4,7 +4,9 @@ Run by the hub (``c.JupyterHub.services``, see ``classroom/jupyterhub_config.py`
 as ``python -m patterns.course.room.service``. It reads the hub's usual service
 environment (``JUPYTERHUB_SERVICE_URL``, ``JUPYTERHUB_SERVICE_PREFIX``,
 ``JUPYTERHUB_API_TOKEN``...) and ``COURSE_ROOM_DB`` (a SQLite path, the default
-``course-room.sqlite``, or a ``postgresql://`` URL).
+``course-room.sqlite``, or a ``postgresql://`` URL) and ``COURSE_ROOM_BIND_IP``
+(where to listen when the service URL names a host that cannot be bound, as on
+Kubernetes).
 
 * ``POST <prefix>api/progress``: a learner's ``progress --json`` body, with the
   learner's own token in ``Authorization``. The learner's name comes from the
@@ -19,6 +21,7 @@ Needs ``jupyterhub`` (and its tornado), which the hub's environment has.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import os
@@ -40,12 +43,42 @@ _COLOURS: dict[str, str] = {
 }  # fmt: skip
 
 
+class TokenOwners:
+    """Who owns a token, asked of the hub once per token however many reports arrive at once.
+
+    HubAuth caches answers, but a room checking at the same moment would miss the
+    cache together and send the hub one identity request per report; here
+    concurrent reports with one token share one request.
+    """
+
+    def __init__(self, hub_auth: HubAuth) -> None:
+        self.hub_auth = hub_auth
+        self._pending: dict[str, asyncio.Future[dict[str, Any] | None]] = {}
+
+    async def owner(self, token: str) -> dict[str, Any] | None:
+        pending = self._pending.get(token)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[dict[str, Any] | None] = asyncio.get_running_loop().create_future()
+        self._pending[token] = future
+        try:
+            model = await self.hub_auth.user_for_token(token, use_cache=True, sync=False)
+            future.set_result(model)
+            return model  # type: ignore[no-any-return]
+        except BaseException as error:
+            future.set_exception(error)
+            future.exception()  # retrieved: waiters re-raise it, nobody else must
+            raise
+        finally:
+            del self._pending[token]
+
+
 class ProgressHandler(web.RequestHandler):
     """POST: store the progress of the learner who owns the token."""
 
-    def initialize(self, store: ProgressStore, hub_auth: HubAuth) -> None:
+    def initialize(self, store: ProgressStore, owners: TokenOwners) -> None:
         self.store = store
-        self.hub_auth = hub_auth
+        self.owners = owners
 
     def check_xsrf_cookie(self) -> None:
         """Token-authenticated API: no cookies involved, so no XSRF to check."""
@@ -55,7 +88,7 @@ class ProgressHandler(web.RequestHandler):
         scheme, _, token = header.partition(" ")
         if scheme.lower() not in ("token", "bearer") or not token:
             raise web.HTTPError(403, "send the learner's JupyterHub token")
-        model = await self.hub_auth.user_for_token(token.strip(), use_cache=True, sync=False)
+        model = await self.owners.owner(token.strip())
         if not model or model.get("kind", "user") != "user":
             raise web.HTTPError(403, "the token does not belong to a hub user")
         if len(self.request.body) > MAX_BODY_BYTES:
@@ -127,11 +160,11 @@ table{{border-collapse:collapse}}</style></head>
 
 
 def make_app(store: ProgressStore, prefix: str) -> web.Application:
-    hub_auth = HubAuth()
+    owners = TokenOwners(HubAuth())
     return web.Application(
         [
             (prefix + "oauth_callback", HubOAuthCallbackHandler),
-            (prefix + "api/progress", ProgressHandler, {"store": store, "hub_auth": hub_auth}),
+            (prefix + "api/progress", ProgressHandler, {"store": store, "owners": owners}),
             (prefix + "room.json", RoomPage, {"store": store, "kind": "json"}),
             (prefix + "room.csv", RoomPage, {"store": store, "kind": "csv"}),
             (prefix, RoomPage, {"store": store, "kind": "html"}),
@@ -145,7 +178,11 @@ def main() -> None:
     url = urlparse(os.environ["JUPYTERHUB_SERVICE_URL"])
     store = ProgressStore(os.environ.get("COURSE_ROOM_DB", "course-room.sqlite"))
     server = HTTPServer(make_app(store, prefix), max_body_size=MAX_BODY_BYTES * 2)
-    server.listen(url.port or 80, url.hostname or "127.0.0.1")
+    # On Kubernetes the URL names the hub's Service ("http://hub:10101"), which a
+    # process cannot bind to: COURSE_ROOM_BIND_IP (e.g. 0.0.0.0) says where to listen.
+    server.listen(
+        url.port or 80, os.environ.get("COURSE_ROOM_BIND_IP") or url.hostname or "127.0.0.1"
+    )
     IOLoop.current().start()
 
 
