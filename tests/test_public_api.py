@@ -29,6 +29,8 @@ PATTERN_MODULES = [
     "patterns.lab.flaky_http",
     "patterns.lab.retry_plots",
     "patterns.lab.memory",
+    "patterns.lab.pipeline_plots",
+    "patterns.lab.typecheck",
 ]
 
 
