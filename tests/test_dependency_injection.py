@@ -148,7 +148,7 @@ class EmailService:
 
 
 def test_mypy_flags_a_call_to_a_renamed_protocol_method(tmp_path: Path) -> None:
-    """Backs notebook 04: a typed interface lets mypy catch the rename a MagicMock hides."""
+    """When the protocol itself renames the method, mypy flags every stale call to it."""
     from mypy import api
 
     source = tmp_path / "renamed.py"
