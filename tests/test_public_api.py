@@ -31,6 +31,7 @@ PATTERN_MODULES = [
     "patterns.lab.memory",
     "patterns.lab.pipeline_plots",
     "patterns.lab.typecheck",
+    "patterns.lab.suite_runs",
 ]
 
 

@@ -5,7 +5,9 @@
 * the retry lesson's plots and schedule explorer (:func:`schedule_explorer`), in ``retry_plots``;
 * peak memory of a pipeline variant in its own process (:func:`measure`), in ``memory``,
   and its picture (:func:`memory_png`), in ``pipeline_plots``;
-* mypy's report on a snippet of code (:func:`mypy_report`), in ``typecheck``.
+* mypy's report on a snippet of code (:func:`mypy_report`), in ``typecheck``;
+* one of the course's test files run by pytest in a child process
+  (:func:`run_test_suite`), in ``suite_runs``.
 
 Import the public names from here (``from patterns.lab import temporary_server``).
 They load lazily: starting a database must not import matplotlib, and a check
@@ -44,6 +46,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "memory": ("FILE_VARIANTS", "POSTGRES_VARIANTS", "Measurement", "measure"),
     "pipeline_plots": ("memory_png",),
     "typecheck": ("MypyReport", "mypy_report"),
+    "suite_runs": ("SuiteRun", "run_test_suite"),
 }
 
 if TYPE_CHECKING:
@@ -67,6 +70,7 @@ if TYPE_CHECKING:
         schedule_png,
         schedule_summary,
     )
+    from patterns.lab.suite_runs import SuiteRun, run_test_suite
     from patterns.lab.throwaway_postgres import (
         Binaries,
         PostgresNotFoundError,
@@ -91,6 +95,7 @@ __all__ = [
     "PostgresNotFoundError",
     "ScheduleExplorer",
     "Storm",
+    "SuiteRun",
     "TemporaryServer",
     "client_pauses",
     "find_binaries",
@@ -100,6 +105,7 @@ __all__ = [
     "mypy_report",
     "peak_per_window",
     "retry_storm",
+    "run_test_suite",
     "schedule_explorer",
     "schedule_png",
     "schedule_summary",
