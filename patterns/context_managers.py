@@ -15,8 +15,8 @@ that runs however the block ends: normally, by an exception, or by Ctrl-C.
 
 What does this module hold?
 
-* the article's transaction helper, reproduced (:func:`article_get_db_connection`)
-  and applied to a borrowed connection (:func:`article_transaction`), to show
+* the textbook transaction helper, reproduced (:func:`naive_get_db_connection`)
+  and applied to a borrowed connection (:func:`naive_transaction`), to show
   that catching ``Exception`` misses ``KeyboardInterrupt``;
 * the fixed helper in both forms: a class (:class:`Transaction`) and a
   generator with ``@contextmanager`` (:func:`transaction`);
@@ -45,11 +45,11 @@ import psycopg
 __all__ = [
     "SessionLeakError",
     "Transaction",
-    "article_get_db_connection",
-    "article_transaction",
     "count_sessions",
     "fetch_all",
     "leaky_query",
+    "naive_get_db_connection",
+    "naive_transaction",
     "no_leaked_sessions",
     "open_connections",
     "transaction",
@@ -59,19 +59,19 @@ __all__ = [
 Connect = Callable[..., psycopg.Connection[Any]]
 
 
-# --- the article's helper, reproduced -----------------------------------------------
+# --- the textbook helper, reproduced --------------------------------------------------
 
 
 @contextmanager
-def article_get_db_connection(
+def naive_get_db_connection(
     url: str, connect: Connect = psycopg.connect
 ) -> Iterator[psycopg.Connection[Any]]:
-    """The article's helper, ported from psycopg2 to psycopg 3 and otherwise unchanged.
+    """The textbook helper, ported from psycopg2 to psycopg 3 and otherwise unchanged.
 
     Kept to show its flaw: ``except Exception`` does not catch
     ``KeyboardInterrupt``, so Ctrl-C skips the explicit rollback. Here the
     ``close()`` in ``finally`` hides it (closing discards the transaction);
-    :func:`article_transaction` shows where it bites. Do not use it: psycopg 3's
+    :func:`naive_transaction` shows where it bites. Do not use it: psycopg 3's
     ``with psycopg.connect(url) as conn:`` does the same, correctly.
     """
     conn = connect(url)
@@ -86,8 +86,8 @@ def article_get_db_connection(
 
 
 @contextmanager
-def article_transaction(conn: psycopg.Connection[Any]) -> Iterator[psycopg.Connection[Any]]:
-    """The article's commit/rollback logic on a connection that outlives the block.
+def naive_transaction(conn: psycopg.Connection[Any]) -> Iterator[psycopg.Connection[Any]]:
+    """The textbook commit/rollback logic on a connection that outlives the block.
 
     That is how such helpers are used with a pool or a long-lived connection,
     and where the flaw bites: after Ctrl-C in the block, the transaction stays
@@ -139,7 +139,7 @@ class Transaction:
 
 @contextmanager
 def transaction(conn: psycopg.Connection[Any]) -> Iterator[psycopg.Connection[Any]]:
-    """The ``@contextmanager`` form of :class:`Transaction`: the article's helper, fixed."""
+    """The ``@contextmanager`` form of :class:`Transaction`: the textbook helper, fixed."""
     if conn.autocommit:
         raise ValueError(
             "transaction() needs a connection with autocommit off; on an autocommit "

@@ -9,16 +9,21 @@ signature is the full list of what it depends on, and a test passes fakes.
 What this module shows:
 
 * ``EmailService``, taking a ``Mailer`` (a ``Protocol``), ``Templates`` and a
-  ``Clock``. Its welcome mail greets the user by name (the article's version
+  ``Clock``. Its welcome mail greets the user by name (the textbook version
   rendered ``name="User"`` for everyone).
 * ``RecordingMailer``: a typed fake that records what was sent, so a test can
   assert on the mail itself, not only that ``send`` was called.
+* ``FixedClock``: a clock for tests. A clock is anything you *call* to get the
+  time (``clock()``); ``FixedClock(at=...)`` returns the instant it was given.
 * ``Settings.from_env`` and ``build_email_service``: the composition root, the
   one place that reads the environment and builds real objects.
 
 TL;DR: pass dependencies to ``__init__``; build them in one function at the
-edge of the program; in tests prefer a small typed fake (or
-``create_autospec``) to a bare ``MagicMock``, which accepts any method name.
+edge of the program; in tests prefer a small typed fake that records what
+happened to a bare ``MagicMock``, which accepts any method name. A fake does
+not notice when the *real* class renames a method (the fake still has the old
+one); what notices is mypy checking the composition root, where the real class
+is passed as a ``Mailer``, or a ``create_autospec`` of the real class.
 
 When not to use it: pure functions of their arguments need nothing injected;
 a DI container framework is rarely worth it in Python, where a function that
@@ -62,15 +67,20 @@ def utc_now() -> datetime:
 
 @dataclass
 class FixedClock:
-    """A clock that says what the test tells it to; ``advance`` moves it on."""
+    """A test clock: calling it, ``clock()``, returns ``at``; ``advance`` moves it on.
 
-    now: datetime
+    Like every ``Clock`` it is a function of no arguments, so a service calls it
+    (``self._clock()``) and never knows whether the time is real.
+    """
+
+    at: datetime
 
     def __call__(self) -> datetime:
-        return self.now
+        return self.at
 
     def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
+        """Move the clock on by ``timedelta(**delta)``, e.g. ``advance(minutes=30)``."""
+        self.at += timedelta(**delta)
 
 
 class ConfigError(ValueError):
@@ -104,8 +114,10 @@ class Mailer(Protocol):
 class RecordingMailer:
     """A typed fake ``Mailer``: keeps every mail in ``sent`` for the test to inspect.
 
-    Unlike a bare ``MagicMock`` it has only the real interface, so a call to a
-    method that does not exist fails, and mypy checks it against ``Mailer``.
+    Unlike a bare ``MagicMock`` it has only the ``Mailer`` interface, so a call
+    to a method that does not exist fails, and mypy checks it against ``Mailer``.
+    It follows the protocol, not the real mailer: if the real class renames
+    ``send``, this fake keeps passing; mypy on the composition root catches that.
     """
 
     sent: list[Mail] = field(default_factory=list)
@@ -186,6 +198,11 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         """Read ``MAIL_SENDER`` (required) and ``MAILER`` (``console`` or ``memory``)."""
         sender = environ.get("MAIL_SENDER", "").strip()
+        if not sender:
+            raise ConfigError(
+                "MAIL_SENDER is not set; set it to the shop's sender address, "
+                "e.g. MAIL_SENDER=shop@example.com"
+            )
         if "@" not in sender:
             raise ConfigError(
                 f"MAIL_SENDER must be an e-mail address, got {sender!r}; "

@@ -4,7 +4,8 @@ What this pattern is about: a big input (a log file, a table, a socket) is
 processed one item at a time by a chain of small stages, each a generator that
 pulls from the one before it. Nothing is read before it is needed, so memory
 stays constant and the consumer can stop early (``itertools.islice``) without
-reading the rest::
+reading the rest (a stage that holds a resource, a file or a query, keeps it
+until the generator is closed: see :func:`read_lines` and :func:`stream_rows`)::
 
     report = ParseReport()
     with open("server.log", encoding="utf-8") as log:
@@ -312,12 +313,16 @@ def stream_rows(
 ) -> Iterator[Any]:
     """Yield the rows of ``query`` one at a time, fetched from the server ``size`` at a time.
 
-    The rows are read inside a transaction that this generator owns: stopping
-    early (``break``, ``islice``, ``.close()``) cancels the query, which
-    aborts the transaction; owning it means it is rolled back and the
+    The rows are read inside a transaction that this generator owns. Stopping
+    early is not enough: after a ``break`` or an ``islice`` the generator is
+    only suspended, its query still running and the connection still locked.
+    *Closing* it cancels the query: ``.close()``, or
+    ``with contextlib.closing(stream_rows(...)) as rows:`` (in CPython, also
+    dropping the last reference to it). The cancelled query aborts the
+    transaction; because this generator owns it, it is rolled back and the
     connection is clean again for the next query.
 
-    While the generator is alive (started, not exhausted nor closed) the
+    While the generator is alive (started, neither exhausted nor closed) the
     connection is busy: any other query on it, from this thread or another,
     waits for it, forever if this thread is the one waiting. Use a second
     connection for anything you need to run meanwhile. Not for pipeline mode.

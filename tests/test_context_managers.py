@@ -18,11 +18,11 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from patterns.context_managers import (
     SessionLeakError,
     Transaction,
-    article_get_db_connection,
-    article_transaction,
     count_sessions,
     fetch_all,
     leaky_query,
+    naive_get_db_connection,
+    naive_transaction,
     no_leaked_sessions,
     open_connections,
     transaction,
@@ -75,24 +75,24 @@ def recording_connect(url: str, **kwargs: Any) -> RecordingConnection:
     return conn
 
 
-# --- the article's helper ------------------------------------------------------------------
+# --- the textbook helper -----------------------------------------------------------------
 
 
-def test_article_helper_commits_a_normal_block(url: str, observer: psycopg.Connection[Any]) -> None:
+def test_naive_helper_commits_a_normal_block(url: str, observer: psycopg.Connection[Any]) -> None:
     """A block that ends normally is committed, and the connection closed."""
-    with article_get_db_connection(url) as conn:
+    with naive_get_db_connection(url) as conn:
         conn.execute("INSERT INTO ledger (note) VALUES ('kept')")
     assert notes(observer) == ["kept"]
     assert conn.closed
 
 
-def test_article_helper_rolls_back_on_an_exception(
+def test_naive_helper_rolls_back_on_an_exception(
     url: str, observer: psycopg.Connection[Any]
 ) -> None:
     """An Exception in the block runs the explicit rollback()."""
     with (
         pytest.raises(ValueError),
-        article_get_db_connection(url, connect=recording_connect) as conn,
+        naive_get_db_connection(url, connect=recording_connect) as conn,
     ):
         conn.execute("INSERT INTO ledger (note) VALUES ('lost')")
         raise ValueError("boom")
@@ -101,13 +101,13 @@ def test_article_helper_rolls_back_on_an_exception(
     assert notes(observer) == []
 
 
-def test_article_helper_skips_the_rollback_on_keyboard_interrupt(
+def test_naive_helper_skips_the_rollback_on_keyboard_interrupt(
     url: str, observer: psycopg.Connection[Any]
 ) -> None:
     """Ctrl-C is not an Exception: no rollback() runs; only close() saves the day here."""
     with (
         pytest.raises(KeyboardInterrupt),
-        article_get_db_connection(url, connect=recording_connect) as conn,
+        naive_get_db_connection(url, connect=recording_connect) as conn,
     ):
         conn.execute("INSERT INTO ledger (note) VALUES ('interrupted')")
         raise KeyboardInterrupt
@@ -117,18 +117,18 @@ def test_article_helper_skips_the_rollback_on_keyboard_interrupt(
     assert notes(observer) == []
 
 
-def test_article_transaction_lets_the_next_block_commit_interrupted_work(
+def test_naive_transaction_lets_the_next_block_commit_interrupted_work(
     url: str, observer: psycopg.Connection[Any]
 ) -> None:
     """On a connection that outlives the block, Ctrl-C leaves the transaction open ..."""
     with psycopg.connect(url) as conn:
-        with pytest.raises(KeyboardInterrupt), article_transaction(conn):
+        with pytest.raises(KeyboardInterrupt), naive_transaction(conn):
             conn.execute("INSERT INTO ledger (note) VALUES ('half a transfer')")
             raise KeyboardInterrupt
         assert conn.info.transaction_status == pq.TransactionStatus.INTRANS
         assert notes(observer) == []
         # ... and the next, unrelated unit of work commits it.
-        with article_transaction(conn):
+        with naive_transaction(conn):
             conn.execute("INSERT INTO ledger (note) VALUES ('next request')")
     assert notes(observer) == ["half a transfer", "next request"]
 

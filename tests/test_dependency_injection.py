@@ -28,7 +28,7 @@ ADA = User("ada@example.com", "Ada")
 
 
 def at(hour: int) -> FixedClock:
-    return FixedClock(datetime(2030, 1, 1, hour, 30, tzinfo=UTC))
+    return FixedClock(at=datetime(2030, 1, 1, hour, 30, tzinfo=UTC))
 
 
 def test_welcome_mail_greets_the_user_by_name() -> None:
@@ -58,6 +58,7 @@ def test_fixed_clock_advances_only_when_told() -> None:
     assert clock() == clock()
     clock.advance(hours=1)
     assert clock().hour == 12
+    assert clock.at == clock()
 
 
 class RenamedMailer:
@@ -73,6 +74,15 @@ def test_a_bare_magicmock_passes_even_after_the_method_was_renamed() -> None:
     mailer.send.assert_called_once()
     with pytest.raises(AttributeError, match="send"):
         EmailService(RenamedMailer(), TEMPLATES, at(9)).send_welcome(ADA)  # type: ignore[arg-type]
+
+
+def test_a_typed_fake_still_passes_after_the_real_class_renamed_its_method() -> None:
+    # The fake follows the Mailer protocol, not the real class: at run time it cannot
+    # know that RenamedMailer no longer has send(). Only mypy or autospec can.
+    fake = RecordingMailer()
+    EmailService(fake, TEMPLATES, at(9)).send_welcome(ADA)
+    assert len(fake.sent) == 1
+    assert not hasattr(RenamedMailer, "send")
 
 
 def test_create_autospec_catches_the_renamed_method() -> None:
@@ -108,7 +118,8 @@ def test_composition_root_builds_a_console_mailer_from_the_environment() -> None
 @pytest.mark.parametrize(
     ("environ", "problem"),
     [
-        ({}, "MAIL_SENDER must be an e-mail address, got ''"),
+        ({}, "MAIL_SENDER is not set; set it"),
+        ({"MAIL_SENDER": "  "}, "MAIL_SENDER is not set"),
         ({"MAIL_SENDER": "shop"}, "MAIL_SENDER must be an e-mail address"),
         ({"MAIL_SENDER": "a@b.c", "MAILER": "smtp"}, "MAILER must be 'console' or 'memory'"),
     ],
@@ -137,7 +148,7 @@ class EmailService:
 
 
 def test_mypy_flags_a_call_to_a_renamed_protocol_method(tmp_path: Path) -> None:
-    """Backs notebook 04: a typed interface lets mypy catch the rename a MagicMock hides."""
+    """When the protocol itself renames the method, mypy flags every stale call to it."""
     from mypy import api
 
     source = tmp_path / "renamed.py"
@@ -147,3 +158,37 @@ def test_mypy_flags_a_call_to_a_renamed_protocol_method(tmp_path: Path) -> None:
     )
     assert status == 1
     assert '"Mailer" has no attribute "send"' in report
+
+
+COMPOSITION_ROOT_AFTER_RENAME = """
+from patterns.dependency_injection import DEFAULT_TEMPLATES, EmailService, utc_now
+
+
+class SmtpMailer:
+    def deliver(self, *, to: str, subject: str, body: str) -> None: ...
+
+
+def compose() -> EmailService:
+    return EmailService(SmtpMailer(), DEFAULT_TEMPLATES, utc_now)
+"""
+
+
+def test_mypy_flags_the_renamed_real_class_at_the_composition_root() -> None:
+    """Backs notebook 04: where the real class is passed as a Mailer, mypy sees the rename."""
+    from patterns.lab import mypy_report
+
+    report = mypy_report(COMPOSITION_ROOT_AFTER_RENAME, file_name="composition_root.py")
+    assert report.status == 1, report.text
+    assert report.errors == [
+        'composition_root.py:10: error: Argument 1 to "EmailService" has incompatible type '
+        '"SmtpMailer"; expected "Mailer"  [arg-type]'
+    ], report.text
+
+
+def test_mypy_report_is_clean_for_a_correct_composition_root() -> None:
+    """The same snippet with send() passes, so the failure above is about the rename."""
+    from patterns.lab import mypy_report
+
+    fixed = COMPOSITION_ROOT_AFTER_RENAME.replace("def deliver", "def send")
+    report = mypy_report(fixed, file_name="composition_root.py")
+    assert (report.status, report.errors) == (0, []), report.text

@@ -1,7 +1,10 @@
-"""The output guard: notebooks are committed executed, clean, and listed in the README.
+"""The output guard: notebooks are committed executed, clean, short-celled and listed in the README.
 
 Strict nbval silently passes a notebook saved without outputs (cells with no
-execution_count are not compared), so this checks they were all executed.
+execution_count are not compared), so this checks they were all executed. It
+also holds the house rule "one idea per cell": a code cell over
+``MAX_CELL_LINES`` lines needs the ``long-cell-ok`` tag, given only to naive
+code shown whole before it breaks (CONTRIBUTING.md, "Notebooks").
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 SKIP_TAGS = {"skip-execution", "nbval-skip"}
+MAX_CELL_LINES = 15
+LONG_CELL_TAG = "long-cell-ok"
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -60,6 +65,37 @@ def test_saved_without_widget_state_or_timings(path: Path) -> None:
                     f"{path.name}: cell {cell.get('id')} stored an error ({output['ename']}) "
                     "without the raises-exception tag"
                 )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_code_cells_hold_one_idea(path: Path) -> None:
+    """No code cell is over MAX_CELL_LINES lines unless it is tagged long-cell-ok."""
+    too_long = []
+    for cell in _load(path)["cells"]:
+        lines = len("".join(cell["source"]).splitlines())
+        if (
+            cell["cell_type"] == "code"
+            and lines > MAX_CELL_LINES
+            and LONG_CELL_TAG not in cell["metadata"].get("tags", [])
+        ):
+            too_long.append(f"{cell.get('id')} ({lines} lines)")
+    assert not too_long, (
+        f"{path.name}: code cells over {MAX_CELL_LINES} lines: {', '.join(too_long)}. "
+        "One idea per cell: split the cell, or move plumbing into a helper; only naive "
+        f"code shown whole before it breaks may stay long, tagged {LONG_CELL_TAG!r}."
+    )
+
+
+def test_the_long_cell_rule_catches_a_long_untagged_cell(tmp_path: Path) -> None:
+    """The rule above can fail: a 16-line untagged cell is reported, the tagged one is not."""
+    cell = {"cell_type": "code", "id": "x", "metadata": {}, "source": ["pass\n"] * 16}
+    notebook = tmp_path / "99_long.ipynb"
+    notebook.write_text(json.dumps({"cells": [cell], "metadata": {}}), encoding="utf-8")
+    with pytest.raises(AssertionError, match=r"x \(16 lines\)"):
+        test_code_cells_hold_one_idea(notebook)
+    cell["metadata"] = {"tags": [LONG_CELL_TAG]}
+    notebook.write_text(json.dumps({"cells": [cell], "metadata": {}}), encoding="utf-8")
+    test_code_cells_hold_one_idea(notebook)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -29,6 +29,9 @@ PATTERN_MODULES = [
     "patterns.lab.flaky_http",
     "patterns.lab.retry_plots",
     "patterns.lab.memory",
+    "patterns.lab.pipeline_plots",
+    "patterns.lab.typecheck",
+    "patterns.lab.suite_runs",
 ]
 
 

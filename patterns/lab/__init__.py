@@ -3,7 +3,11 @@
 * a throwaway PostgreSQL server (:func:`temporary_server`), in ``throwaway_postgres``;
 * a deliberately flaky HTTP server (:func:`flaky_server`), in ``flaky_http``;
 * the retry lesson's plots and schedule explorer (:func:`schedule_explorer`), in ``retry_plots``;
-* peak memory of a pipeline variant in its own process (:func:`measure`), in ``memory``.
+* peak memory of a pipeline variant in its own process (:func:`measure`), in ``memory``,
+  and its picture (:func:`memory_png`), in ``pipeline_plots``;
+* mypy's report on a snippet of code (:func:`mypy_report`), in ``typecheck``;
+* one of the course's test files run by pytest in a child process
+  (:func:`run_test_suite`), in ``suite_runs``.
 
 Import the public names from here (``from patterns.lab import temporary_server``).
 They load lazily: starting a database must not import matplotlib, and a check
@@ -40,6 +44,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "schedule_summary",
     ),
     "memory": ("FILE_VARIANTS", "POSTGRES_VARIANTS", "Measurement", "measure"),
+    "pipeline_plots": ("memory_png",),
+    "typecheck": ("MypyReport", "mypy_report"),
+    "suite_runs": ("SuiteRun", "run_test_suite"),
 }
 
 if TYPE_CHECKING:
@@ -52,6 +59,7 @@ if TYPE_CHECKING:
         seeded_faults,
     )
     from patterns.lab.memory import FILE_VARIANTS, POSTGRES_VARIANTS, Measurement, measure
+    from patterns.lab.pipeline_plots import memory_png
     from patterns.lab.retry_plots import (
         ScheduleExplorer,
         Storm,
@@ -62,6 +70,7 @@ if TYPE_CHECKING:
         schedule_png,
         schedule_summary,
     )
+    from patterns.lab.suite_runs import SuiteRun, run_test_suite
     from patterns.lab.throwaway_postgres import (
         Binaries,
         PostgresNotFoundError,
@@ -71,6 +80,7 @@ if TYPE_CHECKING:
         sweep_leftovers,
         temporary_server,
     )
+    from patterns.lab.typecheck import MypyReport, mypy_report
 
 __all__ = [
     "FILE_VARIANTS",
@@ -81,16 +91,21 @@ __all__ = [
     "Fault",
     "FlakyServer",
     "Measurement",
+    "MypyReport",
     "PostgresNotFoundError",
     "ScheduleExplorer",
     "Storm",
+    "SuiteRun",
     "TemporaryServer",
     "client_pauses",
     "find_binaries",
     "flaky_server",
     "measure",
+    "memory_png",
+    "mypy_report",
     "peak_per_window",
     "retry_storm",
+    "run_test_suite",
     "schedule_explorer",
     "schedule_png",
     "schedule_summary",
@@ -102,10 +117,7 @@ __all__ = [
 
 # Which module each public name lives in (each of them re-exports its own names).
 _HOMES: dict[str, str] = {
-    name: home
-    for home in ("throwaway_postgres", "flaky_http", "retry_plots", "memory")
-    for name in __all__
-    if name in _EXPORTS[home]
+    name: home for home in _EXPORTS for name in __all__ if name in _EXPORTS[home]
 }
 
 
