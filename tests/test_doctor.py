@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from patterns.course.paths import ROOT_ENV
-from patterns.course.refresh import pristine_course
+from patterns.course.stubs import pristine_course
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""What notebooks import: ``from patterns.course import check, hint, Quiz, show_progress``."""
+"""What notebooks import: ``from patterns.course import check, hint, reset, Quiz, show_progress``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from patterns.course.paths import course_root
 from patterns.course.state import CourseState
 from patterns.course.widgets import CheckView, ProgressView, Quiz
 
-__all__ = ["Quiz", "check", "hint", "show_progress"]
+__all__ = ["Quiz", "check", "hint", "reset", "show_progress"]
 
 
 class _Text:
@@ -57,11 +57,38 @@ def hint(exercise: str) -> _Text:
         chosen = catalog.get(exercise)
     except catalog.UnknownExerciseError as error:
         return _Text(f"error: {error}")
-    number, total, text = CourseState(course_root()).next_hint(chosen.id)
-    return _Text(f"{chosen.id}, hint {number} of {total}: {text}")
+    state = CourseState(course_root())
+    number, total, text = state.next_hint(chosen.id)
+    return _Text("\n".join([f"{chosen.id}, hint {number} of {total}: {text}", *_notes(state)]))
+
+
+def reset(exercise: str) -> _Text:
+    """Put the starting stub back in ``exercises/`` (your version is kept in a backup)."""
+    try:
+        chosen = catalog.get(exercise)
+    except catalog.UnknownExerciseError as error:
+        return _Text(f"error: {error}")
+    root = course_root()
+    state = CourseState(root)
+    try:
+        backup = state.reset(chosen.id)
+    except OSError as error:
+        return _Text(
+            f"exercises/{chosen.file_name} was left as it is: your version could not be "
+            f"backed up ({error.strerror or error})."
+        )
+    lines = [f"exercises/{chosen.file_name} is back to the starting stub."]
+    if backup:
+        lines.append(f"Your previous version is kept in {backup.relative_to(root)}.")
+    return _Text("\n".join([*lines, *_notes(state)]))
 
 
 def show_progress() -> Any:
-    """Every exercise, passed or not."""
-    rows = CourseState(course_root()).summary()
-    return ProgressView(rows) if _in_kernel() else _Text(ProgressView(rows).fallback_text())
+    """Every exercise: passing now or not, passed once or not."""
+    state = CourseState(course_root())
+    view = ProgressView(state.summary(), state.notices)
+    return view if _in_kernel() else _Text(view.fallback_text())
+
+
+def _notes(state: CourseState) -> list[str]:
+    return [f"Note: {notice}" for notice in state.notices]

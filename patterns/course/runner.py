@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from patterns.course import catalog
@@ -120,8 +121,8 @@ def check_exercise(exercise_id: str, root: Path) -> Verdict:
     from patterns.course.state import CourseState
 
     verdict = run_grader(exercise_id, "exercises", root)
-    CourseState(root).record_check(verdict)
-    return verdict
+    notes = CourseState(root).record_check(verdict)  # never raises: state problems are notes
+    return replace(verdict, notes=notes) if notes else verdict
 
 
 def _with_problem(base: Verdict, problem: str) -> Verdict:
