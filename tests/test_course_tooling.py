@@ -273,3 +273,25 @@ def test_progress_table_lists_every_exercise(course: Path) -> None:
     assert f"0 of {total} exercises pass now; 0 passed at least once" in result.stdout
     for exercise_id in catalog.exercises():
         assert exercise_id in result.stdout
+
+
+def test_reset_is_in_the_notebook_api_like_check_and_hint(course: Path) -> None:
+    """`from patterns.course import reset` restores the stub and names the backup."""
+    from patterns.course import reset
+
+    (course / "exercises" / "ex00_warmup.py").write_text("# mine\n")
+    text = repr(reset("ex00"))
+    assert "back to the starting stub" in text and ".course/backups/ex00_warmup." in text
+    assert "NotImplementedError" in (course / "exercises" / "ex00_warmup.py").read_text()
+    assert repr(reset("ex99")).startswith("error: There is no exercise called 'ex99'")
+
+
+def test_pyproject_license_is_an_spdx_string_and_setuptools_can_read_it() -> None:
+    """A license table makes every install print setuptools' deprecation warning; the
+    SPDX string form needs setuptools 77 or later in the build requirements."""
+    import tomllib
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["license"] == "MIT"
+    (floor,) = [r for r in pyproject["build-system"]["requires"] if r.startswith("setuptools")]
+    assert int(floor.removeprefix("setuptools>=").split(".")[0]) >= 77
