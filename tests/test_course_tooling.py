@@ -295,3 +295,14 @@ def test_pyproject_license_is_an_spdx_string_and_setuptools_can_read_it() -> Non
     assert pyproject["project"]["license"] == "MIT"
     (floor,) = [r for r in pyproject["build-system"]["requires"] if r.startswith("setuptools")]
     assert int(floor.removeprefix("setuptools>=").split(".")[0]) >= 77
+
+
+def test_a_catalog_entry_with_an_unknown_kind_is_refused_by_name(tmp_path: Path) -> None:
+    """kind is "implement" or "fix"; a typo is a contributor's one-line error."""
+    bad = tmp_path / "ex42_typo.toml"
+    bad.write_text(
+        'id = "ex42"\nslug = "typo"\ntitle = "t"\nnotebook = "n.ipynb"\n'
+        'hints = ["h"]\nkind = "fixme"\n'
+    )
+    with pytest.raises(catalog.CatalogError, match=r"ex42_typo\.toml: kind = 'fixme'"):
+        catalog._load(bad)

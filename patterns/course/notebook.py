@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from patterns.course import catalog
 from patterns.course.paths import course_root
 from patterns.course.state import CourseState
@@ -36,7 +34,7 @@ def _in_kernel() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
-def check(exercise: str) -> Any:
+def check(exercise: str) -> CheckView | _Text:
     """Grade ``exercises/<exercise>`` and show the verdict (a widget in a notebook)."""
     from patterns.course.runner import check_exercise
 
@@ -83,7 +81,7 @@ def reset(exercise: str) -> _Text:
     return _Text("\n".join([*lines, *_notes(state)]))
 
 
-def show_progress() -> Any:
+def show_progress() -> ProgressView | _Text:
     """Every exercise: passing now or not, passed once or not."""
     state = CourseState(course_root())
     view = ProgressView(state.summary(), state.notices)

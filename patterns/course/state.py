@@ -20,9 +20,9 @@ import os
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypedDict, cast
+from typing import Literal, TypedDict, cast
 
 from patterns.course import catalog
 from patterns.course.paths import stamped_path, state_dir
@@ -56,6 +56,23 @@ _TEXTS = ("first_passed", "last_checked")
 Progress = dict[str, ProgressEntry]
 
 
+class ProgressRowJson(TypedDict):
+    """One exercise in ``progress --json`` (what instructors collect)."""
+
+    exercise: str
+    title: str
+    notebook: str
+    passed: bool  # passed at least once (the historical name; same as ever_passed)
+    passes_now: bool
+    ever_passed: bool
+    checks: int
+    hints_shown: int
+    hints_total: int
+    first_passed: str | None
+    last_checked: str | None
+    last_result: LastResult | None
+
+
 @dataclass(frozen=True)
 class ProgressRow:
     """One exercise as ``progress`` shows it (the table, the widget and ``--json``)."""
@@ -82,9 +99,22 @@ class ProgressRow:
             return "redo"
         return "tried" if self.checks else "todo"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> ProgressRowJson:
         """The ``--json`` row: the historical fields (``passed`` = passed once) plus the new ones."""
-        return {**asdict(self), "passed": self.ever_passed}
+        return ProgressRowJson(
+            exercise=self.exercise,
+            title=self.title,
+            notebook=self.notebook,
+            passed=self.ever_passed,
+            passes_now=self.passes_now,
+            ever_passed=self.ever_passed,
+            checks=self.checks,
+            hints_shown=self.hints_shown,
+            hints_total=self.hints_total,
+            first_passed=self.first_passed,
+            last_checked=self.last_checked,
+            last_result=self.last_result,
+        )
 
 
 class CourseState:
