@@ -71,10 +71,11 @@ GOOD = {
     [
         ("", set()),  # emptied (a crash of an old version, a full disk)
         (json.dumps(GOOD, indent=2)[:-40], {"ex00", "ex03"}),  # cut inside ex03's entry
+        ('{"ex00": ' * 100_000, set()),  # nested past the parser's recursion limit
         # a hand edit's trailing comma
         (json.dumps(GOOD, indent=2)[:-2] + ",\n}", {"ex00", "ex03"}),
     ],
-    ids=["empty", "truncated", "trailing-comma"],
+    ids=["empty", "truncated", "deep", "trailing-comma"],
 )
 def test_an_unreadable_progress_file_is_kept_aside_and_what_can_be_read_is_recovered(
     course: Path, damage: str, recovered: set[str]

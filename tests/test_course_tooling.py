@@ -306,3 +306,28 @@ def test_a_catalog_entry_with_an_unknown_kind_is_refused_by_name(tmp_path: Path)
     )
     with pytest.raises(catalog.CatalogError, match=r"ex42_typo\.toml: kind = 'fixme'"):
         catalog._load(bad)
+
+
+def test_watch_keeps_watching_when_progress_cannot_be_saved(course: Path) -> None:
+    """.course being a file costs a note under each verdict; watch goes on to the next save."""
+    (course / ".course").write_text("oops")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "patterns", "watch", "ex00", "--max-runs", "2", "--interval", "0.1"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        assert "Watching" in process.stdout.readline()
+        verdicts = 0
+        for save in range(2):
+            os.utime(course / "exercises" / "ex00_warmup.py", ns=(save, save + 10**9))
+            for line in process.stdout:
+                if "Note:" in line:
+                    assert ".course is a file, not a folder" in line
+                    verdicts += 1
+                    break
+        output, _ = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert verdicts == 2 and process.returncode == 0
+    assert "Traceback" not in output

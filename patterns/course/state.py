@@ -189,7 +189,7 @@ class CourseState:
         try:
             raw = json.loads(text)
             damage = ""
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             raw = _salvage(text)
             damage = "it was empty" if not text.strip() else "it is not valid JSON"
         data, problems = _clean(raw)
@@ -353,7 +353,10 @@ _decoder = json.JSONDecoder()
 def _salvage(text: str) -> object:
     """Read as much of a damaged JSON object as can be read: every complete
     ``"key": value`` pair, and inside a cut-off object, the pairs before the cut."""
-    found, _ = _salvage_object(text, _skip_space(text, 0))
+    try:
+        found, _ = _salvage_object(text, _skip_space(text, 0))
+    except RecursionError:
+        return {}
     return found
 
 
