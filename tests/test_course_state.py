@@ -206,6 +206,15 @@ def test_check_prints_the_verdict_first_then_the_state_problem(course: Path) -> 
     assert "Traceback" not in result.stdout + result.stderr
 
 
+def test_a_damaged_file_in_a_read_only_folder_is_left_exactly_as_it_was(course: Path) -> None:
+    """When the damaged original cannot be kept aside, it is not repaired over either."""
+    write_progress(course, '{"ex00": {"checks": 2},')
+    with read_only(course / ".course"):
+        notices = CourseState(course).record_check(verdict("ex00", passed=True))
+    assert progress_file(course).read_text(encoding="utf-8") == '{"ex00": {"checks": 2},'
+    assert any("could not be repaired" in n for n in notices), notices
+
+
 def test_an_unreadable_progress_file_is_never_written_over(course: Path) -> None:
     """If progress.json cannot be read at all (a folder in its place), it is left alone."""
     progress_file(course).mkdir(parents=True)

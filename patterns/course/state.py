@@ -194,10 +194,12 @@ class CourseState:
             damage = "it was empty" if not text.strip() else "it is not valid JSON"
         data, problems = _clean(raw)
         if damage or problems:
-            self._keep_aside(raw_bytes, data, damage or "; ".join(problems))
+            # Never written over unless the original is safe beside it.
+            return data, self._keep_aside(raw_bytes, data, damage or "; ".join(problems))
         return data, True
 
-    def _keep_aside(self, original: bytes, repaired: Progress, what: str) -> None:
+    def _keep_aside(self, original: bytes, repaired: Progress, what: str) -> bool:
+        """Copy the damaged file aside, then write the repaired progress; say which."""
         aside = stamped_path(self.folder, "progress.damaged", ".json")
         try:
             aside.write_bytes(original)
@@ -207,11 +209,12 @@ class CourseState:
                 f"{self._relative(self.file)} is damaged ({what}) and could not be repaired "
                 f"({error.strerror or error}); it is left as it is."
             )
-            return
+            return False
         self._note(
             f"{self._relative(self.file)} was damaged ({what}): the original is kept as "
             f"{self._relative(aside)} and {len(repaired)} exercise(s) were recovered."
         )
+        return True
 
     def _write(self, data: Progress) -> None:
         """Atomic: write a temporary file, then rename it over the old one."""
