@@ -1,4 +1,5 @@
-# Two commands for learners (`make lab`, `make test`); the rest are for contributors.
+# Two commands for learners (`make lab`, `make test`), one for preparing a machine without
+# a browser (`make setup`); the rest are for contributors.
 # Everything runs in one virtual environment at .venv, created on first use.
 
 PYTHON ?= python3
@@ -11,7 +12,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 300 \
          -p patterns.course.pristine_plugin
 
-.PHONY: lab test lint unit notebooks browser bench refresh stubs doctor clean
+.PHONY: setup lab test lint unit notebooks browser bench refresh stubs doctor clean
 
 $(BIN)/python:
 	@echo ">> creating the virtual environment in $(VENV) (with $(PYTHON))"
@@ -24,6 +25,10 @@ $(STAMP): $(BIN)/python pyproject.toml
 	@$(BIN)/python -m pip install --quiet --upgrade pip
 	@$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
+
+setup: $(STAMP) ## set up .venv and check this machine, without opening a browser
+	@echo ">> checking the environment (starts and stops one throwaway PostgreSQL)"
+	@PATTERNS_LAB_PORT=$(PORT) $(BIN)/python -m patterns doctor
 
 lab: $(STAMP) ## set everything up and open the course in JupyterLab
 	@echo ">> checking the environment"

@@ -49,7 +49,7 @@ class Lab:
     """A JupyterLab server on a temporary copy of the course; stopped by pid."""
 
     def __init__(self, scratch: Path) -> None:
-        from patterns.course.refresh import pristine_course
+        from patterns.course.stubs import pristine_course
 
         self._pristine = pristine_course(ROOT)
         course = self._pristine.__enter__()

@@ -15,8 +15,7 @@ import pytest
 
 from patterns.course import catalog
 from patterns.course.paths import ROOT_ENV, course_root
-from patterns.course.refresh import pristine_course
-from patterns.course.stubs import StubMarkerError, make_stub
+from patterns.course.stubs import StubMarkerError, make_stub, pristine_course
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -159,6 +158,56 @@ def test_solution_opens_only_after_a_pass_or_with_force(course: Path) -> None:
     assert "divmod" in cli("solution", "ex00").stdout
 
 
+@pytest.mark.parametrize("exercise", ["ex00", "ex04"])
+def test_solution_shows_no_markers_and_no_commented_out_stub_code(
+    course: Path, exercise: str
+) -> None:
+    """The revealed solution reads as plain code: no BEGIN/STUB/END lines, no stub in comments."""
+    chosen = catalog.get(exercise)
+    source = (course / "solutions" / chosen.file_name).read_text(encoding="utf-8")
+    stub_only = set(make_stub(source, chosen.id).splitlines()) - set(source.splitlines())
+    result = cli("solution", exercise, "--force")
+    assert result.returncode == 0
+    for marker in ("# BEGIN SOLUTION", "# STUB", "# END SOLUTION"):
+        assert marker not in result.stdout
+    commented_stub = {f"# {line.strip()}" for line in stub_only if line.strip()}
+    shown = {line.strip() for line in result.stdout.splitlines()}
+    if chosen.kind == "fix":
+        assert commented_stub, "a fix exercise's stub code should differ from its solution"
+    assert not commented_stub & shown
+
+
+def test_solution_before_a_pass_exits_non_zero_even_after_hints(course: Path) -> None:
+    """Asking hints is not passing: the solution stays closed, exit status 1."""
+    cli("hint", "ex00")
+    result = cli("solution", "ex00")
+    assert result.returncode == 1 and "divmod" not in result.stdout
+
+
+def test_a_damaged_progress_file_costs_one_note_after_the_hint(course: Path) -> None:
+    """hint on a truncated progress file: the hint first, then one sentence, no traceback."""
+    (course / ".course").mkdir()
+    (course / ".course" / "progress.json").write_text('{"ex03": {"checks": 4, "passed": tr')
+    result = cli("hint", "ex00")
+    lines = result.stdout.splitlines()
+    assert result.returncode == 0 and lines[0].startswith("ex00, hint 1 of")
+    assert lines[-1].startswith("Note: .course/progress.json was damaged"), result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    rows = json.loads(cli("progress", "--json").stdout)["exercises"]
+    assert next(r for r in rows if r["exercise"] == "ex03")["checks"] == 4
+
+
+def test_dot_course_being_a_file_is_one_sentence_for_every_command(course: Path) -> None:
+    """.course as a file: check, hint, progress and reset each say so once, never a traceback."""
+    (course / ".course").write_text("oops")
+    for command in (["check", "ex00"], ["hint", "ex00"], ["progress"], ["reset", "ex00"]):
+        result = cli(*command)
+        output = result.stdout + result.stderr
+        assert "Traceback" not in output, output
+        assert ".course" in output and ("not a folder" in output or "backed up" in output), output
+    assert (course / ".course").read_text() == "oops"
+
+
 def test_unknown_exercise_is_a_clear_error_not_a_traceback(course: Path) -> None:
     """An unknown name exits 2 with one line listing the known exercises."""
     result = cli("check", "ex99")
@@ -217,9 +266,68 @@ def test_watch_rechecks_when_the_file_is_saved(course: Path) -> None:
 
 
 def test_progress_table_lists_every_exercise(course: Path) -> None:
-    """progress prints one line per exercise and the count passed."""
+    """progress prints one line per exercise and the counts passing now and passed once."""
     result = cli("progress")
     assert result.returncode == 0
-    assert f"0 of {len(catalog.exercises())} exercises passed" in result.stdout
+    total = len(catalog.exercises())
+    assert f"0 of {total} exercises pass now; 0 passed at least once" in result.stdout
     for exercise_id in catalog.exercises():
         assert exercise_id in result.stdout
+
+
+def test_reset_is_in_the_notebook_api_like_check_and_hint(course: Path) -> None:
+    """`from patterns.course import reset` restores the stub and names the backup."""
+    from patterns.course import reset
+
+    (course / "exercises" / "ex00_warmup.py").write_text("# mine\n")
+    text = repr(reset("ex00"))
+    assert "back to the starting stub" in text and ".course/backups/ex00_warmup." in text
+    assert "NotImplementedError" in (course / "exercises" / "ex00_warmup.py").read_text()
+    assert repr(reset("ex99")).startswith("error: There is no exercise called 'ex99'")
+
+
+def test_pyproject_license_is_an_spdx_string_and_setuptools_can_read_it() -> None:
+    """A license table makes every install print setuptools' deprecation warning; the
+    SPDX string form needs setuptools 77 or later in the build requirements."""
+    import tomllib
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["license"] == "MIT"
+    (floor,) = [r for r in pyproject["build-system"]["requires"] if r.startswith("setuptools")]
+    assert int(floor.removeprefix("setuptools>=").split(".")[0]) >= 77
+
+
+def test_a_catalog_entry_with_an_unknown_kind_is_refused_by_name(tmp_path: Path) -> None:
+    """kind is "implement" or "fix"; a typo is a contributor's one-line error."""
+    bad = tmp_path / "ex42_typo.toml"
+    bad.write_text(
+        'id = "ex42"\nslug = "typo"\ntitle = "t"\nnotebook = "n.ipynb"\n'
+        'hints = ["h"]\nkind = "fixme"\n'
+    )
+    with pytest.raises(catalog.CatalogError, match=r"ex42_typo\.toml: kind = 'fixme'"):
+        catalog._load(bad)
+
+
+def test_watch_keeps_watching_when_progress_cannot_be_saved(course: Path) -> None:
+    """.course being a file costs a note under each verdict; watch goes on to the next save."""
+    (course / ".course").write_text("oops")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "patterns", "watch", "ex00", "--max-runs", "2", "--interval", "0.1"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        assert "Watching" in process.stdout.readline()
+        verdicts = 0
+        for save in range(2):
+            os.utime(course / "exercises" / "ex00_warmup.py", ns=(save, save + 10**9))
+            for line in process.stdout:
+                if "Note:" in line:
+                    assert ".course is a file, not a folder" in line
+                    verdicts += 1
+                    break
+        output, _ = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert verdicts == 2 and process.returncode == 0
+    assert "Traceback" not in output

@@ -12,8 +12,8 @@ import pytest
 
 from patterns.course import catalog
 from patterns.course.paths import course_root
-from patterns.course.refresh import pristine_course
 from patterns.course.runner import run_grader
+from patterns.course.stubs import pristine_course
 
 
 @pytest.mark.parametrize("exercise_id", list(catalog.exercises()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from patterns.course.state import ProgressRow
 from patterns.course.verdict import CaseOutcome, Verdict
 from patterns.course.widgets import CheckView, ProgressView, Quiz
 
@@ -92,27 +93,19 @@ def test_passing_check_view_has_no_hint_button() -> None:
     assert "passes" in view.summary.value
 
 
-def test_progress_view_counts_passed_exercises() -> None:
-    """The progress view's bar and text count passed exercises."""
+def test_progress_view_counts_exercises_passing_now_and_passed_once() -> None:
+    """The bar counts what passes now; the text also counts what passed once, and notes follow."""
     rows = [
-        {
-            "exercise": "ex00",
-            "title": "Warm-up",
-            "passed": True,
-            "checks": 2,
-            "hints_shown": 1,
-            "hints_total": 3,
-        },
-        {
-            "exercise": "ex01",
-            "title": "Repo",
-            "passed": False,
-            "checks": 0,
-            "hints_shown": 0,
-            "hints_total": 3,
-        },
-    ]
-    view = ProgressView(rows)
-    assert view.bar.value == 1 and view.bar.max == 2
+        ProgressRow("ex00", "Warm-up", "00.ipynb", passes_now=True, ever_passed=True,
+                    checks=2, hints_shown=1, hints_total=3),
+        ProgressRow("ex01", "Repo", "01.ipynb", passes_now=False, ever_passed=True,
+                    checks=3, hints_shown=0, hints_total=3, last_result="fail"),
+        ProgressRow("ex02", "Context", "02.ipynb", passes_now=False, ever_passed=False,
+                    checks=0, hints_shown=0, hints_total=3),
+    ]  # fmt: skip
+    view = ProgressView(rows, ["progress.json was damaged"])
+    assert view.bar.value == 1 and view.bar.max == 3
     text = view.fallback_text()
-    assert "1 of 2 exercises passed" in text and "ex01  todo" in text
+    assert "1 of 3 exercises pass now; 2 passed at least once" in text
+    assert "ex01  redo" in text and "ex02  todo" in text
+    assert text.endswith("Note: progress.json was damaged")

@@ -1,4 +1,4 @@
-"""Course tooling: checking exercises, hints, quizzes, progress, notebook refresh.
+"""Course tooling: checking exercises, hints, reset, quizzes, progress, notebook refresh.
 
 Pattern modules never import this package. Notebook helpers are imported
 lazily so that ``python -m patterns check`` stays fast (no widgets, no nbformat).
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Quiz", "check", "hint", "quiz", "show_progress"]
+__all__ = ["Quiz", "check", "hint", "quiz", "reset", "show_progress"]
 
 
 def __getattr__(name: str) -> Any:

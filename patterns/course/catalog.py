@@ -12,12 +12,21 @@ import functools
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, get_args
 
 CATALOG_DIR = Path(__file__).parent / "catalog"
 
 
+#: "implement": the stub raises NotImplementedError; "fix": the stub is working but flawed code.
+Kind = Literal["implement", "fix"]
+
+
 class UnknownExerciseError(ValueError):
     """An exercise name that the course does not have."""
+
+
+class CatalogError(ValueError):
+    """A catalog file that does not say what the tooling needs (a contributor's typo)."""
 
 
 @dataclass(frozen=True)
@@ -28,10 +37,10 @@ class Exercise:
     notebook: str  # "07_retry_backoff.ipynb"
     hints: tuple[str, ...]
     timeout: float  # seconds before a grader run is stopped (infinite loops)
-    kind: str  # "implement": the stub raises NotImplementedError; "fix": flawed code
+    kind: Kind
     stub_failure: str  # text every failing test prints on the pristine stub
     after_pass: str  # the "when not to use this" note revealed after a pass
-    needs_postgres: bool
+    needs_postgres: bool  # its grader starts PostgreSQL: check says so at once when there is none
 
     @property
     def file_name(self) -> str:
@@ -46,6 +55,8 @@ class Exercise:
 def _load(path: Path) -> Exercise:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     kind = data.get("kind", "implement")
+    if kind not in get_args(Kind):
+        raise CatalogError(f"{path.name}: kind = {kind!r}; use one of {', '.join(get_args(Kind))}.")
     return Exercise(
         id=data["id"],
         slug=data["slug"],

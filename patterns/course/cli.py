@@ -12,11 +12,12 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TextIO
 
 from patterns.course import catalog
-from patterns.course.paths import CourseRootNotFoundError, course_root
+from patterns.course.paths import STATE_DIR, CourseRootNotFoundError, course_root
 from patterns.course.state import CourseState, progress_text
-from patterns.course.stubs import StubMarkerError
+from patterns.course.stubs import StubMarkerError, solution_view
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -27,46 +28,70 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if verdict.passed else 1
 
 
+def _say_notices(state: CourseState, stream: TextIO | None = None) -> None:
+    """State problems, one sentence each, after the command's own output."""
+    for notice in state.notices:
+        print(f"Note: {notice}", file=stream or sys.stdout, flush=True)
+
+
 def _progress(args: argparse.Namespace) -> int:
-    rows = CourseState(course_root()).summary()
+    state = CourseState(course_root())
+    rows = state.summary()
     if args.json:
-        print(json.dumps({"exercises": rows}, indent=2))
+        print(json.dumps({"exercises": [row.to_json() for row in rows]}, indent=2), flush=True)
+        _say_notices(state, sys.stderr)  # stdout stays parseable
         return 0
     print(progress_text(rows))
+    _say_notices(state)
     return 0
 
 
 def _hint(args: argparse.Namespace) -> int:
     exercise = catalog.get(args.exercise)
-    number, total, text = CourseState(course_root()).next_hint(exercise.id)
+    state = CourseState(course_root())
+    number, total, text = state.next_hint(exercise.id)
     print(f"{exercise.id}, hint {number} of {total}: {text}")
     if number == total:
         print("That was the last hint. The notebook's worked example is the next place to look.")
+    _say_notices(state)
     return 0
 
 
 def _reset(args: argparse.Namespace) -> int:
     exercise = catalog.get(args.exercise)
     root = course_root()
-    backup = CourseState(root).reset(exercise.id)
+    state = CourseState(root)
+    try:
+        backup = state.reset(exercise.id)
+    except OSError as error:
+        print(
+            f"exercises/{exercise.file_name} was left as it is: your version could not be "
+            f"backed up in {STATE_DIR}/backups ({error.strerror or error}).",
+            file=sys.stderr,
+        )
+        return 1
     print(f"exercises/{exercise.file_name} is back to the starting stub.")
     if backup:
         print(f"Your previous version is kept in {backup.relative_to(root)}.")
+    _say_notices(state)
     return 0
 
 
 def _solution(args: argparse.Namespace) -> int:
     exercise = catalog.get(args.exercise)
     root = course_root()
-    if not args.force and not CourseState(root).passed(exercise.id):
+    state = CourseState(root)
+    if not args.force and not state.passed(exercise.id):
         print(
             f"The solution to {exercise.id} opens once your exercise passes "
             f"(`python -m patterns check {exercise.id}`). Instructors: add --force."
         )
+        _say_notices(state)
         return 1
-    print((root / "solutions" / exercise.file_name).read_text(encoding="utf-8"))
+    print(solution_view((root / "solutions" / exercise.file_name).read_text(encoding="utf-8")))
     if exercise.after_pass:
         print(f"# When not to use this: {exercise.after_pass}")
+    _say_notices(state)
     return 0
 
 

@@ -6,50 +6,103 @@ command or step that fixes it. The exit status is 1 when anything needs fixing.
 
 from __future__ import annotations
 
-import importlib
 import importlib.metadata
+import re
 import socket
 import sys
+import tomllib
 from collections.abc import Callable
+from pathlib import Path
 
 Check = Callable[[], tuple[bool, str]]
 
-PACKAGES = {
-    "psycopg": "psycopg[binary]",
-    "psycopg_pool": "psycopg-pool",
-    "testing.postgresql": "testing.postgresql",
-    "httpx": "httpx",
-    "respx": "respx",
-    "tenacity": "tenacity",
-    "ipywidgets": "ipywidgets",
-    "jupyterlab": "jupyterlab",
-    "matplotlib": "matplotlib",
-    "hypothesis": "hypothesis",
-    "pytest": "pytest",
-    "nbval": "nbval",
-}
+#: The course's own distribution: its metadata holds the one package list.
+DISTRIBUTION = "patterns-course"
+_CHECKOUT = Path(__file__).resolve().parents[2]
+
+
+def required_distributions() -> list[str]:
+    """The course's runtime requirements (``psycopg[binary]==3.3.9``, ...), for this platform.
+
+    From the installed distribution's metadata, so ``pyproject.toml`` is the only
+    list; when the course is not installed in this Python (run from the checkout
+    with another interpreter), read straight from that ``pyproject.toml``.
+    """
+    try:
+        declared = importlib.metadata.requires(DISTRIBUTION) or []
+    except importlib.metadata.PackageNotFoundError:
+        project = tomllib.loads((_CHECKOUT / "pyproject.toml").read_text(encoding="utf-8"))
+        declared = project["project"]["dependencies"]
+    return [requirement for requirement in declared if _applies(requirement)]
+
+
+def _applies(requirement: str) -> bool:
+    """Not an extra (dev tools), and meant for this platform."""
+    try:
+        from packaging.requirements import Requirement
+    except ImportError:  # outside the course's environment: be conservative
+        return "extra ==" not in requirement.replace("'", '"')
+    marker = Requirement(requirement).marker
+    return marker is None or marker.evaluate({"extra": ""})
+
+
+def _name_and_specifier(requirement: str) -> tuple[str, str]:
+    match = re.match(r"\s*([A-Za-z0-9._-]+)\s*(?:\[[^\]]*\])?\s*([^;]*)", requirement)
+    assert match is not None, requirement
+    return match[1], match[2].strip()
+
+
+def _satisfied(specifier: str, version: str) -> bool:
+    try:
+        from packaging.specifiers import SpecifierSet
+    except ImportError:
+        return True
+    return SpecifierSet(specifier).contains(version, prereleases=True)
+
+
+def activate_advice(root: Path | None = None) -> str:
+    """How to run the course's own Python, for a message about missing packages."""
+    venv = (root or _CHECKOUT) / ".venv"
+    if not (venv / "bin" / "python").exists():
+        return "Run `make setup` in the course folder (it builds .venv and checks it)"
+    if Path(sys.prefix).resolve() == venv.resolve():
+        return "Run `make setup` to reinstall them into .venv"
+    return (
+        f"This is {sys.executable}, not the course's .venv: activate it first "
+        "(`source .venv/bin/activate`), or run `.venv/bin/python -m patterns ...`"
+    )
 
 
 def check_python() -> tuple[bool, str]:
     version = ".".join(map(str, sys.version_info[:3]))
     if sys.version_info >= (3, 11):  # noqa: UP036 - doctor must explain an old Python
         return True, f"Python {version} ({sys.executable})"
-    return False, f"Python {version} is too old: install Python 3.11+, then `make lab` again"
+    return False, f"Python {version} is too old: install Python 3.11+, then `make setup` again"
 
 
 def check_packages() -> tuple[bool, str]:
-    missing = []
-    for module, distribution in PACKAGES.items():
+    """Every runtime requirement is installed, at a version the course allows."""
+    requirements = required_distributions()
+    missing, wrong = [], []
+    for requirement in requirements:
+        name, specifier = _name_and_specifier(requirement)
         try:
-            importlib.import_module(module)
-        except ImportError:
-            missing.append(distribution)
+            version = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            missing.append(name)
+            continue
+        if not _satisfied(specifier, version):
+            wrong.append(f"{name} {version} (the course needs {specifier})")
+    problems = []
     if missing:
-        return False, (
-            f"missing packages: {', '.join(missing)}. Run `make lab` (or "
-            f"`{sys.executable} -m pip install -e .` in the course folder)"
+        problems.append(
+            f"{len(missing)} of {len(requirements)} packages missing: {', '.join(missing)}"
         )
-    return True, f"{len(PACKAGES)} course packages import"
+    if wrong:
+        problems.append(f"other versions installed: {', '.join(wrong)}")
+    if problems:
+        return False, f"{'; '.join(problems)}. {activate_advice()}"
+    return True, f"{len(requirements)} course packages installed at the versions the course needs"
 
 
 def check_postgres_binaries() -> tuple[bool, str]:
@@ -93,11 +146,14 @@ def check_postgres_start() -> tuple[bool, str]:
 def check_widgets() -> tuple[bool, str]:
     try:
         widgets = importlib.metadata.version("ipywidgets")
+    except importlib.metadata.PackageNotFoundError:
+        raise ModuleNotFoundError(name="ipywidgets") from None  # said by the packages line
+    try:
         extension = importlib.metadata.version("jupyterlab_widgets")
     except importlib.metadata.PackageNotFoundError:
         return (
             False,
-            "the JupyterLab widget extension is missing: `pip install ipywidgets jupyterlab_widgets`",
+            f"the JupyterLab widget extension (jupyterlab_widgets) is missing. {activate_advice()}",
         )
     return True, f"ipywidgets {widgets} with the JupyterLab extension {extension}"
 
@@ -147,7 +203,12 @@ def run_doctor(quick: bool = False) -> int:
         checks.insert(4, ("server", check_postgres_start))
     failures = 0
     for name, check in checks:
-        ok, message = check()
+        try:
+            ok, message = check()
+        except ImportError as error:
+            # A package is missing: the packages line above already says what to do.
+            print(f"[---] {name:<10} not checked: needs {error.name or 'a missing package'}")
+            continue
         failures += not ok
         label = "ok " if ok else "FIX"
         first, *rest = message.splitlines()

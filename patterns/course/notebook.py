@@ -1,15 +1,13 @@
-"""What notebooks import: ``from patterns.course import check, hint, quiz, show_progress``."""
+"""What notebooks import: ``from patterns.course import check, hint, quiz, reset, show_progress``."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from patterns.course import catalog
 from patterns.course.paths import course_root
 from patterns.course.state import CourseState
 from patterns.course.widgets import CheckView, ProgressView, Quiz
 
-__all__ = ["Quiz", "check", "hint", "quiz", "show_progress"]
+__all__ = ["Quiz", "check", "hint", "quiz", "reset", "show_progress"]
 
 
 class _Text:
@@ -36,7 +34,7 @@ def _in_kernel() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
-def check(exercise: str) -> Any:
+def check(exercise: str) -> CheckView | _Text:
     """Grade ``exercises/<exercise>`` and show the verdict (a widget in a notebook)."""
     from patterns.course.runner import check_exercise
 
@@ -57,11 +55,12 @@ def hint(exercise: str) -> _Text:
         chosen = catalog.get(exercise)
     except catalog.UnknownExerciseError as error:
         return _Text(f"error: {error}")
-    number, total, text = CourseState(course_root()).next_hint(chosen.id)
-    return _Text(f"{chosen.id}, hint {number} of {total}: {text}")
+    state = CourseState(course_root())
+    number, total, text = state.next_hint(chosen.id)
+    return _Text("\n".join([f"{chosen.id}, hint {number} of {total}: {text}", *_notes(state)]))
 
 
-def quiz(quiz_id: str) -> Any:
+def quiz(quiz_id: str) -> Quiz | _Text:
     """The quiz ``quiz_id`` ("07.3") as a widget; questions live in ``patterns/course/quizzes/``."""
     from patterns.course import quizzes
 
@@ -72,7 +71,33 @@ def quiz(quiz_id: str) -> Any:
     return Quiz(question.text, [(o.text, o.correct, o.why) for o in question.options])
 
 
-def show_progress() -> Any:
-    """Every exercise, passed or not."""
-    rows = CourseState(course_root()).summary()
-    return ProgressView(rows) if _in_kernel() else _Text(ProgressView(rows).fallback_text())
+def reset(exercise: str) -> _Text:
+    """Put the starting stub back in ``exercises/`` (your version is kept in a backup)."""
+    try:
+        chosen = catalog.get(exercise)
+    except catalog.UnknownExerciseError as error:
+        return _Text(f"error: {error}")
+    root = course_root()
+    state = CourseState(root)
+    try:
+        backup = state.reset(chosen.id)
+    except OSError as error:
+        return _Text(
+            f"exercises/{chosen.file_name} was left as it is: your version could not be "
+            f"backed up ({error.strerror or error})."
+        )
+    lines = [f"exercises/{chosen.file_name} is back to the starting stub."]
+    if backup:
+        lines.append(f"Your previous version is kept in {backup.relative_to(root)}.")
+    return _Text("\n".join([*lines, *_notes(state)]))
+
+
+def show_progress() -> ProgressView | _Text:
+    """Every exercise: passing now or not, passed once or not."""
+    state = CourseState(course_root())
+    view = ProgressView(state.summary(), state.notices)
+    return view if _in_kernel() else _Text(view.fallback_text())
+
+
+def _notes(state: CourseState) -> list[str]:
+    return [f"Note: {notice}" for notice in state.notices]

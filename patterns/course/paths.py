@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 #: Set this to point the tooling at another copy of the course (tests do).
@@ -46,4 +47,17 @@ def course_root(start: Path | None = None) -> Path:
 
 
 def state_dir(root: Path) -> Path:
+    """The learner's state folder in ``root``: the one place its name is spelled."""
     return root / STATE_DIR
+
+
+def stamped_path(folder: Path, stem: str, suffix: str) -> Path:
+    """``folder/<stem>.<local time><suffix>``, with a counter if that name is taken:
+    where backups and damaged files are kept, so no earlier one is overwritten."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = folder / f"{stem}.{stamp}{suffix}"
+    counter = 1
+    while path.exists():
+        path = folder / f"{stem}.{stamp}-{counter}{suffix}"
+        counter += 1
+    return path

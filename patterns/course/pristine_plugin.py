@@ -14,7 +14,7 @@ import os
 import pytest
 
 from patterns.course.paths import ROOT_ENV, course_root
-from patterns.course.refresh import pristine_course
+from patterns.course.stubs import pristine_course
 
 _stack = contextlib.ExitStack()
 

@@ -11,34 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from patterns.course import catalog
 from patterns.course.paths import ROOT_ENV
-from patterns.course.stubs import write_stub
+from patterns.course.stubs import pristine_course
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-
-
-@contextmanager
-def pristine_course(root: Path) -> Iterator[Path]:
-    """A temporary course folder: pristine stubs, everything else linked to ``root``."""
-    with tempfile.TemporaryDirectory(prefix="patterns-pristine-") as scratch:
-        copy = Path(scratch)
-        (copy / "exercises").mkdir()
-        shutil.copy2(root / "exercises" / "__init__.py", copy / "exercises" / "__init__.py")
-        for exercise in catalog.exercises().values():
-            solution = root / "solutions" / exercise.file_name
-            write_stub(solution, copy / "exercises" / exercise.file_name, exercise.id)
-        for name in ("solutions", "tests", "notebooks", "pyproject.toml"):
-            os.symlink(root / name, copy / name)
-        yield copy
 
 
 def _clean(notebook: Any) -> None:

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -125,9 +126,9 @@ def check_exercise(exercise_id: str, root: Path) -> Verdict:
 
     verdict = run_grader(exercise_id, "exercises", root)
     state = CourseState(root)
-    state.record_check(verdict)
+    notes = state.record_check(verdict)  # never raises: state problems are notes
     _tell_the_room(state)
-    return verdict
+    return replace(verdict, notes=notes) if notes else verdict
 
 
 def _tell_the_room(state: CourseState) -> None:
@@ -135,7 +136,7 @@ def _tell_the_room(state: CourseState) -> None:
     from patterns.course.room.client import room_url, send_progress
 
     if room_url() is not None:
-        send_progress(state.summary())
+        send_progress([row.to_json() for row in state.summary()])
 
 
 def _with_problem(base: Verdict, problem: str) -> Verdict:

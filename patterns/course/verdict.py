@@ -22,6 +22,7 @@ class Verdict:
     seconds: float = 0.0
     hints_available: int = 0
     extra: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()  # said after the verdict (e.g. progress could not be saved)
 
     @property
     def passed(self) -> bool:
@@ -76,4 +77,5 @@ class Verdict:
             )
         if self.passed:
             lines.append(f"  See the reference: `python -m patterns solution {self.exercise}`.")
+        lines += [f"  Note: {note}" for note in self.notes]
         return "\n".join(lines)

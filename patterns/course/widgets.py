@@ -16,7 +16,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from patterns.course.state import progress_mark, progress_text
+from patterns.course.state import ProgressRow, progress_text
 from patterns.course.verdict import Verdict
 
 
@@ -140,25 +140,33 @@ class Quiz(_TextFallback, widgets.VBox):  # type: ignore[misc]
 
 
 class ProgressView(_TextFallback, widgets.VBox):  # type: ignore[misc]
-    """Every exercise, passed or not: the learner's (or instructor's) overview."""
+    """Every exercise, passing now or not, passed once or not: the learner's (or
+    instructor's) overview."""
 
-    def __init__(self, rows: Sequence[dict[str, Any]]) -> None:
+    def __init__(self, rows: Sequence[ProgressRow], notices: Sequence[str] = ()) -> None:
         self.rows = list(rows)
-        done = sum(row["passed"] for row in self.rows)
-        self.bar = widgets.IntProgress(value=done, min=0, max=max(len(self.rows), 1))
+        self.notices = list(notices)
+        now = sum(row.passes_now for row in self.rows)
+        ever = sum(row.ever_passed for row in self.rows)
+        self.bar = widgets.IntProgress(value=now, min=0, max=max(len(self.rows), 1))
         table = "".join(
-            f"<tr><td>{row['exercise']}</td><td>{'✓ ' if row['passed'] else ''}{progress_mark(row)}</td>"
-            f"<td>{html.escape(row['title'])}</td><td>{row['hints_shown']}/{row['hints_total']} hints</td></tr>"
+            f"<tr><td>{row.exercise}</td><td>{'✓ ' if row.passes_now else ''}{row.mark}</td>"
+            f"<td>{'passed once' if row.ever_passed else ''}</td>"
+            f"<td>{html.escape(row.title)}</td><td>{row.hints_shown}/{row.hints_total} hints</td></tr>"
             for row in self.rows
         )
         self.table = widgets.HTML(f"<table>{table}</table>")
-        super().__init__(
-            children=[
-                widgets.HTML(f"<b>{done} of {len(self.rows)} exercises passed</b>"),
-                self.bar,
-                self.table,
-            ]
-        )
+        children = [
+            widgets.HTML(
+                f"<b>{now} of {len(self.rows)} exercises pass now; {ever} passed at least once</b>"
+            ),
+            self.bar,
+            self.table,
+        ]
+        if self.notices:
+            notes = "".join(f"<div>Note: {html.escape(n)}</div>" for n in self.notices)
+            children.append(widgets.HTML(notes))
+        super().__init__(children=children)
 
     def fallback_text(self) -> str:
-        return progress_text(self.rows)
+        return "\n".join([progress_text(self.rows), *(f"Note: {n}" for n in self.notices)])
