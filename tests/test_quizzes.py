@@ -74,6 +74,7 @@ def test_answering_marks_the_right_option_right() -> None:
     right = next(i for i, o in enumerate(question.options) if o.correct)
     wrong = next(i for i, o in enumerate(question.options) if not o.correct)
     widget = quiz(question.id)
+    assert isinstance(widget, Quiz)
     assert widget.answer(right) is True and "Right" in widget.feedback.value
     assert widget.answer(wrong) is False and "Not quite" in widget.feedback.value
 
