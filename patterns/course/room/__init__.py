@@ -23,7 +23,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, fields
 from typing import Any, Literal
 
 __all__ = [
@@ -181,31 +181,9 @@ def room_csv(rows: Iterable[LearnerRow]) -> str:
     """One line per learner and exercise, for a spreadsheet."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
-        [
-            "learner",
-            "exercise",
-            "state",
-            "passes_now",
-            "ever_passed",
-            "checks",
-            "hints_shown",
-            "hints_total",
-            "last_checked",
-        ]
-    )
+    names = [f.name for f in fields(LearnerRow)]
+    writer.writerow(["learner", "exercise", "state", *names[2:]])
     for r in sorted(rows, key=lambda r: (r.learner, r.exercise)):
-        writer.writerow(
-            [
-                r.learner,
-                r.exercise,
-                r.state,
-                r.passes_now,
-                r.ever_passed,
-                r.checks,
-                r.hints_shown,
-                r.hints_total,
-                r.last_checked or "",
-            ]
-        )
+        values = astuple(r)
+        writer.writerow([*values[:2], r.state, *("" if v is None else v for v in values[2:])])
     return out.getvalue()

@@ -13,20 +13,13 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import astuple, fields
 from typing import Any
 
 from patterns.course.room import LearnerRow
 
-_COLUMNS = (
-    "learner",
-    "exercise",
-    "passes_now",
-    "ever_passed",
-    "checks",
-    "hints_shown",
-    "hints_total",
-    "last_checked",
-)
+# The table's columns are the row's fields, in order.
+_COLUMNS = tuple(f.name for f in fields(LearnerRow))
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS room_progress (
@@ -97,20 +90,7 @@ class ProgressStore:
     def save(self, rows: Iterable[LearnerRow]) -> None:
         """Store one learner's rows in one transaction (all or nothing)."""
         received = time.strftime("%Y-%m-%dT%H:%M:%S")
-        values = [
-            (
-                r.learner,
-                r.exercise,
-                r.passes_now,
-                r.ever_passed,
-                r.checks,
-                r.hints_shown,
-                r.hints_total,
-                r.last_checked,
-                received,
-            )
-            for r in rows
-        ]
+        values = [(*astuple(r), received) for r in rows]
         with self._transaction() as cursor:
             cursor.executemany(self._sql(_UPSERT), values)
 
@@ -118,9 +98,8 @@ class ProgressStore:
         with self._transaction() as cursor:
             cursor.execute(f"SELECT {', '.join(_COLUMNS)} FROM room_progress")
             found = cursor.fetchall()
-        return [
-            LearnerRow(r[0], r[1], bool(r[2]), bool(r[3]), r[4], r[5], r[6], r[7]) for r in found
-        ]
+        # SQLite stores booleans as 0/1: bring them back as bools.
+        return [LearnerRow(r[0], r[1], bool(r[2]), bool(r[3]), *r[4:]) for r in found]
 
     def close(self) -> None:
         self._conn.close()
