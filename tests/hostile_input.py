@@ -13,7 +13,14 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
-__all__ = ["any_text", "decimals", "hostile_text", "huge_exponent_numbers", "long_text"]
+__all__ = [
+    "any_text",
+    "decimals",
+    "hostile_text",
+    "huge_exponent_numbers",
+    "huge_ints",
+    "long_text",
+]
 
 #: Fragments that break naive SQL, JSON or string handling.
 NASTY_FRAGMENTS = [
@@ -58,7 +65,8 @@ HUGE_EXPONENTS = [-(10**18) + 1, -(10**17), -999_999_999, 999_999_999, 10**17]
 decimals = st.builds(
     lambda sign, digits, exponent: Decimal((sign, digits, exponent)),
     st.integers(0, 1),
-    st.lists(st.integers(0, 9), min_size=1, max_size=60).map(tuple) | st.just((1, *[0] * 5_000, 1)),
+    st.lists(st.integers(0, 9), min_size=1, max_size=60).map(tuple)
+    | st.just(5_000).map(lambda zeros: (1, *[0] * zeros, 1)),  # short in Hypothesis' reports
     st.integers(-80, 30) | st.sampled_from(HUGE_EXPONENTS),
 )
 
@@ -69,4 +77,12 @@ huge_exponent_numbers = st.one_of(
     ),
     st.integers(19, 40).map(lambda digits: "1e" + "9" * digits),
     st.integers(4_301, 6_000).map(lambda digits: "7" * digits),
+)
+
+#: Ints past ``int``/``str`` conversion's 4,300-digit limit: ``repr()`` of one raises
+#: ``ValueError``. Built by a map, so that Hypothesis never has to print one in a strategy.
+huge_ints = st.builds(
+    lambda sign, digits: sign * (10**digits + 7),
+    st.sampled_from([1, -1]),
+    st.integers(4_301, 6_000),
 )
