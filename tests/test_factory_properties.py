@@ -143,7 +143,7 @@ def check_parse(document: object) -> None:
     assert EVENTS.parse(json.dumps(again)) == event
 
 
-@budget(ci=200, long=50_000, deadline_ms=2_000)
+@budget(ci=150, long=5_000, deadline_ms=2_000)  # the slowest to generate: nested mappings
 @given(mappings)
 @example({"type": "payment", "payload": {"txn": "t", "amount": 10**5000, "currency": "EUR"}})
 @example({"type": "order", "payload": {"id": "A", "status": "paid", "": None}})
@@ -151,7 +151,7 @@ def test_any_mapping_parses_to_an_event_or_raises_event_error(document: object) 
     check_parse(document)
 
 
-@budget(ci=200, long=50_000, deadline_ms=2_000)
+@budget(ci=200, long=5_000, deadline_ms=2_000)
 @given(json_texts)
 @example(with_number(PAYMENT_TEMPLATE, "0e99999999999999999999"))
 @example('{"type": "order", "payload": {"id": "A", "status": "paid"}, "x": [1e999999999999999999]}')
@@ -160,14 +160,14 @@ def test_any_json_text_parses_to_an_event_or_raises_event_error(document: str) -
     check_parse(document)
 
 
-@budget(ci=150, long=30_000, deadline_ms=2_000)
+@budget(ci=150, long=4_000, deadline_ms=2_000)
 @given(raw_bytes)
 @example(b"\xed\xa0\x80")
 def test_any_bytes_parse_to_an_event_or_raise_event_error(document: bytes) -> None:
     check_parse(document)
 
 
-@budget(ci=100, long=5_000, deadline_ms=2_000)
+@budget(ci=100, long=2_000, deadline_ms=2_000)
 @given(st.sampled_from(["a", "é", "€", "🧪"]), st.integers(-8, 8))
 def test_the_size_limit_counts_utf8_bytes(padding: str, around_the_limit: int) -> None:
     envelope = '{"type": "order", "payload": {"id": "A", "status": "paid"}, "note": ""}'

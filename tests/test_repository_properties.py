@@ -185,7 +185,7 @@ def fresh_runs(
     )
 
 
-@budget(ci=60, long=3_000)
+@budget(ci=60, long=1_500)
 @given(st.lists(operations, min_size=1, max_size=8))
 @example([("add", "nul@example.com", "Nu\x00l"), ("find_by_email", "nul\x00@example.com")])
 @example([("add", "\ud800@example.com", "Lone"), ("add", "ok@example.com", "\udfff")])
