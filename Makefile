@@ -61,6 +61,9 @@ browser: $(STAMP)
 bench: $(STAMP) ## rerun the benchmarks (see BENCHMARKS.md)
 	@for b in benchmarks/bench_*.py; do echo ">> $$b"; $(BIN)/python $$b || exit 1; done
 
+fuzz: $(STAMP) ## contributors: long Hypothesis runs of the library's promises (15-30 min)
+	@$(BIN)/python benchmarks/fuzz_library.py
+
 refresh: $(STAMP) ## contributors: re-execute notebooks and save outputs
 	@$(BIN)/python -m patterns refresh $(NB)
 

@@ -16,7 +16,29 @@ What this module shows:
 * ``EventError``: the ONE exception parsing raises, a ``ValueError`` whose
   ``field`` and message say what was wrong. Unknown type, missing or extra
   field, wrong type, bad amount, malformed JSON or bytes: all ``EventError``,
-  never a bare ``KeyError`` or ``TypeError`` from deep inside.
+  never a bare ``KeyError``, ``TypeError`` or ``decimal`` error from deep inside.
+
+The rules ``parse`` keeps:
+
+* **Every field present must be read.** A ``from_payload`` reads its fields
+  through the getters (``text(name, *, max_length=100)``,
+  ``optional_text(name, *, max_length=500)``, ``choice(name, options)``,
+  ``money(amount, currency)``); a field that none of them read is refused, so
+  a typo such as ``"ammount"`` is an error instead of silently ignored. Read
+  optional fields with ``optional_text``: it marks them read even when absent.
+* **No floats, ever.** In a mapping a ``float`` amount is refused: by the time
+  Python holds ``19.99`` as a float it is already
+  19.989999999999998436805981327779591083526611328125 (``Decimal(19.99)``
+  shows it), and nobody can tell what the sender meant. In JSON text the
+  number is still the digits the sender wrote, so ``parse`` reads it exactly,
+  as a ``Decimal`` (``json.loads`` with ``parse_float``): ``19.99`` is 1999 cents.
+* **One reading of the text.** A JSON object that repeats a key is refused:
+  JSON parsers disagree on which copy counts (Python's keeps the last), so a
+  sender and a receiver could act on different amounts. Numbers longer than
+  ``MAX_NUMBER_CHARACTERS`` are refused too (no amount is that long, and
+  Python's ``int`` refuses to read more than 4,300 digits).
+* **The size limit counts bytes.** ``MAX_DOCUMENT_BYTES`` is the size of the
+  document in UTF-8, for text and bytes alike (an "é" counts as 2).
 
 >>> EVENTS.parse('{"type": "order", "payload": {"id": "A-1", "status": "paid"}}')
 OrderEvent(order_id='A-1', status='paid')
@@ -34,14 +56,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, Final, TypeVar
 
 from patterns.money import CURRENCIES, Money, MoneyError
+from patterns.money import _shown as shown
 
 __all__ = [
     "EVENTS",
     "MAX_DOCUMENT_BYTES",
+    "MAX_NUMBER_CHARACTERS",
     "ORDER_STATUSES",
     "EventError",
     "EventRegistry",
@@ -50,8 +74,11 @@ __all__ = [
     "PaymentEvent",
 ]
 
-#: Documents larger than this are refused before parsing (memory, and JSON bombs).
+#: Documents larger than this many bytes of UTF-8 are refused before parsing
+#: (memory, and JSON bombs).
 MAX_DOCUMENT_BYTES: Final = 64 * 1024
+#: A JSON number written with more characters than this is refused.
+MAX_NUMBER_CHARACTERS: Final = 100
 
 _E = TypeVar("_E")
 
@@ -71,9 +98,11 @@ class EventError(ValueError):
 
 
 def _field_name(key: object, path: str) -> str:
-    if not isinstance(key, str):
-        return f"{path}[{key!r:.40}]"
-    return f"{path}.{key:.40}" if path else f"{key:.40}"
+    """``payload.amount`` for a plain key; ``payload['']`` or ``document[7]`` otherwise,
+    so an empty, dotted or unprintable key still gives a readable name."""
+    if isinstance(key, str) and key and key.isprintable() and not set(key) & set(".[]'\""):
+        return f"{path}.{key:.40}" if path else f"{key:.40}"
+    return f"{path or 'document'}[{shown(key, 40)}]"
 
 
 def _kind(value: object) -> str:
@@ -159,7 +188,12 @@ class Payload:
 
     def unread(self) -> list[str]:
         """Fields present in the payload that no getter asked for."""
-        return [_field_name(key, self._path) for key in self._data if key not in self._read]
+        # A key that is not a str (possible in a mapping) was never read either.
+        return [
+            _field_name(key, self._path)
+            for key in self._data
+            if not isinstance(key, str) or key not in self._read
+        ]
 
 
 class EventRegistry:
@@ -225,13 +259,60 @@ class EventRegistry:
         event = self._builders[name](payload)
         extra = payload.unread()
         if extra:
-            raise EventError(extra[0], f"is not a field of a {name!r} event")
+            raise EventError(
+                extra[0],
+                f"was present but never read by the {name!r} event; every field present "
+                "must be read (read optional fields with optional_text)",
+            )
         return event
 
 
 def _refuse_constant(name: str) -> object:
     # json.loads accepts NaN and Infinity by default; they are not JSON and not amounts.
     raise EventError("document", f"contains {name}, which is not valid JSON")
+
+
+def _check_number_length(text: str) -> None:
+    if len(text) > MAX_NUMBER_CHARACTERS:
+        raise EventError(
+            "document",
+            f"contains a number {len(text)} characters long ({text[:20]}...); "
+            f"numbers are limited to {MAX_NUMBER_CHARACTERS} characters",
+        )
+
+
+def _json_int(text: str) -> int:
+    _check_number_length(text)  # int() itself refuses more than 4,300 digits, with a ValueError
+    return int(text)
+
+
+def _json_decimal(text: str) -> Decimal:
+    # Decimal, not float: 19.99 in JSON stays exactly 19.99.
+    _check_number_length(text)
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # 0e99999999999999999999: an exponent beyond decimal's range
+        raise EventError(
+            "document", f"contains the number {text}, whose exponent is too large to read"
+        ) from None
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    obj: dict[str, object] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise EventError(
+                "document",
+                f"repeats the key {shown(key, 40)} in one object; send each key once "
+                "(JSON readers disagree on which copy counts)",
+            )
+        obj[key] = value
+    return obj
+
+
+def _utf8_size(text: str) -> int:
+    # "surrogatepass": a lone surrogate still has a size; refusing it is the getters' job.
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def _decode(document: object) -> object:
@@ -243,13 +324,17 @@ def _decode(document: object) -> object:
         except UnicodeDecodeError as error:
             raise EventError("document", f"is not valid UTF-8 (byte {error.start})") from None
     if isinstance(document, str):
-        if len(document) > MAX_DOCUMENT_BYTES:
-            raise EventError("document", f"is larger than {MAX_DOCUMENT_BYTES} characters")
+        # Every character is at least one byte: a long text is refused before encoding it.
+        if len(document) > MAX_DOCUMENT_BYTES or _utf8_size(document) > MAX_DOCUMENT_BYTES:
+            raise EventError("document", f"is larger than {MAX_DOCUMENT_BYTES} bytes in UTF-8")
         try:
-            # parse_float=Decimal: 19.99 in JSON stays exactly 19.99, never a float.
-            return json.loads(document, parse_float=Decimal, parse_constant=_refuse_constant)
-        except EventError:
-            raise
+            return json.loads(
+                document,
+                parse_float=_json_decimal,
+                parse_int=_json_int,
+                parse_constant=_refuse_constant,
+                object_pairs_hook=_unique_keys,
+            )
         except json.JSONDecodeError as error:
             raise EventError(
                 "document",
@@ -257,8 +342,6 @@ def _decode(document: object) -> object:
             ) from None
         except RecursionError:
             raise EventError("document", "is nested too deeply") from None
-        except ValueError as error:  # e.g. an integer with thousands of digits
-            raise EventError("document", f"is not acceptable JSON ({error})") from None
     if isinstance(document, Mapping):
         return document
     raise EventError(

@@ -9,8 +9,11 @@ domain never holds a float.
 
 The API is deliberately small:
 
-* ``Money(minor, currency)``: an exact amount. ``+``, ``-``, ``* int``,
-  comparisons and ``sum(..., Money.zero(currency))`` work within one currency.
+* ``Money(minor, currency)``: an exact amount, at most ``MAX_MINOR_UNITS``
+  either side of zero. ``+``, ``-``, ``* int``, ``multiply(rate)``,
+  comparisons and ``sum(..., Money.zero(currency))`` work within one currency;
+  each result is exact (or rounded once, by the rule you name, for
+  ``multiply``) and a result past the limit raises ``MoneyError``.
 * ``Money.parse(value, currency)``: the boundary. Accepts ``str``,
   ``Decimal`` or ``int`` (whole major units); refuses ``float``, NaN,
   infinities, more decimal places than the currency has, absurdly large
@@ -30,9 +33,10 @@ a dedicated library (``py-moneyed``) rather than growing this one.
 
 from __future__ import annotations
 
+import decimal
 import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_EVEN, Context, Decimal, Inexact
 from typing import Final
 
 __all__ = ["CURRENCIES", "MAX_MINOR_UNITS", "Money", "MoneyError"]
@@ -40,7 +44,8 @@ __all__ = ["CURRENCIES", "MAX_MINOR_UNITS", "Money", "MoneyError"]
 #: Currencies the course knows, with their number of decimal places (ISO 4217).
 CURRENCIES: Final[dict[str, int]] = {"EUR": 2, "USD": 2, "GBP": 2, "CHF": 2, "JPY": 0, "KWD": 3}
 
-#: Larger amounts are refused at the boundary: a typo or an attack, not a price.
+#: Larger amounts are refused at the boundary (a typo or an attack, not a
+#: price), and no sum or product may leave the range either.
 MAX_MINOR_UNITS: Final = 10**15
 
 # Plain decimal notation only: no exponents ("1e3"), no separators ("1,000",
@@ -52,10 +57,29 @@ class MoneyError(ValueError):
     """An amount or currency that is not valid money; the message says what to send."""
 
 
+_ROUNDINGS: Final = frozenset(
+    getattr(decimal, name) for name in dir(decimal) if name.startswith("ROUND_")
+)
+_DIGITS_PER_BIT: Final = 0.30103  # log10(2)
+
+
+def _shown(value: object, width: int = 50) -> str:
+    """``repr(value)`` cut to ``width`` characters, safe for any input.
+
+    ``repr`` of an int with more than 4,300 digits raises ``ValueError``
+    (CPython's guard against slow conversions), so an error message must not
+    call it blindly, or building the message becomes the error.
+    """
+    if isinstance(value, int) and value.bit_length() > 128:
+        return f"an integer of about {int(value.bit_length() * _DIGITS_PER_BIT) + 1} digits"
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def _places(currency: object) -> int:
     if not isinstance(currency, str) or currency not in CURRENCIES:
         raise MoneyError(
-            f"unknown currency {currency!r}: use one of {', '.join(sorted(CURRENCIES))} "
+            f"unknown currency {_shown(currency)}: use one of {', '.join(sorted(CURRENCIES))} "
             "(upper-case ISO 4217 code)"
         )
     return CURRENCIES[currency]
@@ -73,8 +97,15 @@ class Money:
         # bool is an int subclass; Money(True, "EUR") is a bug, not one cent.
         if type(self.minor) is not int:
             raise MoneyError(
-                f"minor must be an int number of minor units, got {self.minor!r}; "
+                f"minor must be an int number of minor units, got {_shown(self.minor)}; "
                 "use Money.parse() to read a decimal amount"
+            )
+        if abs(self.minor) > MAX_MINOR_UNITS:
+            # Also the guard for results: a sum or product past the limit is refused,
+            # never silently rounded.
+            raise MoneyError(
+                f"{_shown(self.minor)} minor units of {self.currency} is beyond the limit of "
+                f"{MAX_MINOR_UNITS:,} either side of zero; an amount that large is a mistake"
             )
 
     # --- the boundary -------------------------------------------------------
@@ -98,12 +129,12 @@ class Money:
         places = _places(currency)
         amount = _to_decimal(value)
         if not amount.is_finite():
-            raise MoneyError(f"amount must be a finite number, got {value!r}")
+            raise MoneyError(f"amount must be a finite number, got {_shown(value)}")
         minor = _exact_minor_units(amount, places, value, currency)
         if minor == 0 and not allow_zero:
-            raise MoneyError(f"amount must be more than zero, got {value!r}")
+            raise MoneyError(f"amount must be more than zero, got {_shown(value)}")
         if minor < 0 and not allow_negative:
-            raise MoneyError(f"amount must not be negative, got {value!r}")
+            raise MoneyError(f"amount must not be negative, got {_shown(value)}")
         return cls(minor, currency)
 
     @classmethod
@@ -116,10 +147,17 @@ class Money:
     @property
     def amount(self) -> Decimal:
         """The exact amount in major units: ``Decimal("19.99")``."""
-        return Decimal(self.minor).scaleb(-CURRENCIES[self.currency])
+        # Built from digits, not with scaleb(), which rounds to the current decimal
+        # context (28 digits by default, fewer if someone lowered it).
+        sign, digits = int(self.minor < 0), tuple(map(int, str(abs(self.minor))))
+        return Decimal((sign, digits, -CURRENCIES[self.currency]))
 
     def __str__(self) -> str:
-        return f"{self.amount:.{CURRENCIES[self.currency]}f} {self.currency}"
+        places = CURRENCIES[self.currency]
+        whole, part = divmod(abs(self.minor), 10**places)
+        sign = "-" if self.minor < 0 else ""
+        fraction = f".{part:0{places}d}" if places else ""
+        return f"{sign}{whole}{fraction} {self.currency}"
 
     # --- arithmetic within one currency ---------------------------------------
 
@@ -153,15 +191,41 @@ class Money:
     __rmul__ = __mul__
 
     def multiply(self, factor: Decimal | int, rounding: str = ROUND_HALF_EVEN) -> Money:
-        """``self * factor`` rounded to a whole minor unit with ``rounding``
+        """``self * factor`` rounded once, to a whole minor unit, with ``rounding``
         (a ``decimal`` rounding mode; banker's rounding by default). For rates
-        and percentages: ``price.multiply(Decimal("0.19"))``."""
+        and percentages: ``price.multiply(Decimal("0.19"))``.
+
+        The product is computed exactly first, whatever the decimal context
+        says (its default 28 digits would round before ``rounding`` is applied,
+        so 1 cent times 0.999...9 rounded down would give 1, not 0). A result
+        past ``MAX_MINOR_UNITS`` raises ``MoneyError``.
+        """
         if isinstance(factor, bool) or not isinstance(factor, int | Decimal):
-            raise MoneyError(f"factor must be an int or a Decimal, got {factor!r}")
-        if not Decimal(factor).is_finite():
-            raise MoneyError(f"factor must be finite, got {factor!r}")
-        exact = Decimal(self.minor) * Decimal(factor)
-        return Money(int(exact.to_integral_value(rounding=rounding)), self.currency)
+            raise MoneyError(f"factor must be an int or a Decimal, got {_shown(factor)}")
+        if rounding not in _ROUNDINGS:
+            raise MoneyError(
+                f"rounding must be one of decimal's modes ({', '.join(sorted(_ROUNDINGS))}), "
+                f"got {_shown(rounding)}"
+            )
+        exact_factor = Decimal(factor)
+        if not exact_factor.is_finite():
+            raise MoneyError(f"factor must be finite, got {_shown(factor)}")
+        if not self.minor or not exact_factor:
+            return Money(0, self.currency)
+        # Each factor is at least 10**adjusted(), so past this the product is too
+        # large to hold; checking first also keeps 1E+999999999 from being expanded.
+        minor = Decimal(self.minor)
+        if minor.adjusted() + exact_factor.adjusted() > len(str(MAX_MINOR_UNITS)):
+            raise MoneyError(
+                f"{self} multiplied by {_shown(factor)} is beyond the limit of "
+                f"{MAX_MINOR_UNITS:,} minor units"
+            )
+        # Enough digits for an exact product (n digits times m digits has at most
+        # n + m), and the widest exponent range; Inexact trapped as a safety net.
+        digits = len(minor.as_tuple().digits) + len(exact_factor.as_tuple().digits)
+        exact = Context(prec=digits, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[Inexact])
+        product = exact.multiply(minor, exact_factor)
+        return Money(int(product.to_integral_value(rounding, exact)), self.currency)
 
     def _minor_of(self, other: Money) -> int:
         self._same_currency(other, "compare")
@@ -200,7 +264,7 @@ def _to_decimal(value: object) -> Decimal:
     if isinstance(value, Decimal):
         return value
     if isinstance(value, int):
-        return Decimal(value)
+        return Decimal(value)  # exact, whatever its length (no str() conversion)
     if isinstance(value, str):
         text = value.strip()
         if len(text) > 40 or not _PLAIN_DECIMAL.fullmatch(text):
@@ -210,37 +274,42 @@ def _to_decimal(value: object) -> Decimal:
             )
         return Decimal(text)
     raise MoneyError(
-        f"amount must be a decimal string like '19.99', got {type(value).__name__} {value!r:.50}"
+        f"amount must be a decimal string like '19.99', got {type(value).__name__} {_shown(value)}"
+    )
+
+
+def _too_large(original: object) -> str:
+    return (
+        f"amount is too large: {_shown(original)}; the limit is "
+        f"{MAX_MINOR_UNITS:,} minor units (a typo or an attack, not a price)"
     )
 
 
 def _exact_minor_units(amount: Decimal, places: int, original: object, currency: str) -> int:
-    """The amount in minor units, computed with integers only.
+    """The amount in minor units, computed from its digits, with integers only.
 
     ``Decimal.scaleb`` would round to the context's 28 digits and could turn
     ``1.000...0001`` into a whole number of cents; integer arithmetic cannot.
+    The digits past the minor unit are only looked at, never turned into an
+    int: ``int()`` refuses strings of more than 4,300 digits.
     """
     sign, digits, exponent = amount.as_tuple()
     assert isinstance(exponent, int)  # finite, checked by the caller
     if not any(digits):
         return 0
     if amount.adjusted() >= 16:  # more than a quadrillion major units: refuse early
-        raise MoneyError(f"amount {original!r:.50} is too large")
-    coefficient = int("".join(map(str, digits)))
-    shift = exponent + places
-    if shift >= 0:
-        multiplier: int = 10**shift
-        minor = coefficient * multiplier
-    else:
-        # More places than digits means a non-zero digit sits past the minor unit.
-        divisor: int = 10 ** min(-shift, len(digits) + 1)
-        remainder = 1 if -shift > len(digits) else coefficient % divisor
-        if remainder:
+        raise MoneyError(_too_large(original))
+    shift = exponent + places  # where the last digit sits, counted in minor units
+    if shift < 0:
+        kept, past_the_minor_unit = digits[:shift], digits[shift:]
+        if any(past_the_minor_unit):
             raise MoneyError(
-                f"amount {original!r:.50} has more decimal places than {currency} "
+                f"amount {_shown(original)} has more decimal places than {currency} "
                 f"allows ({places}); round it before sending"
             )
-        minor = coefficient // divisor
+        digits, shift = kept, 0
+    # At most 16 + places digits are left (adjusted() < 16): a short conversion.
+    minor: int = int("".join(map(str, digits)) or "0") * 10**shift
     if minor > MAX_MINOR_UNITS:
-        raise MoneyError(f"amount {original!r:.50} is too large")
+        raise MoneyError(_too_large(original))
     return -minor if sign else minor

@@ -533,18 +533,44 @@ def test_the_report_flags_double_charges_orphans_and_wrong_amounts(
 # --- the composition root --------------------------------------------------------------
 
 
-def test_settings_from_env_say_what_is_missing_or_wrong() -> None:
-    """A missing URL, an unknown gateway and a bad gateway URL are each named."""
+DATABASE_URL = {"CHECKOUT_DATABASE_URL": "postgresql://shop@localhost/shop"}
+
+
+@pytest.mark.parametrize(
+    ("environ", "problem"),
+    [
+        ({}, "CHECKOUT_DATABASE_URL is not set"),
+        ({"CHECKOUT_DATABASE_URL": "mysql://shop@db"}, "must be a postgresql:// URL"),
+        (
+            {**DATABASE_URL, "CHECKOUT_GATEWAY": "stripe"},
+            "unknown CHECKOUT_GATEWAY 'stripe'; choose one of: http, memory",
+        ),
+        ({**DATABASE_URL, "CHECKOUT_GATEWAY_URL": "gateway:8080"}, "CHECKOUT_GATEWAY_URL must be"),
+    ],
+)
+def test_every_bad_setting_raises_config_error_naming_it(
+    environ: dict[str, str], problem: str
+) -> None:
+    """A missing URL, a wrong scheme, an unknown gateway, a bad gateway URL: one ConfigError."""
     from patterns.capstone import ConfigError
 
-    with pytest.raises(ConfigError, match="CHECKOUT_DATABASE_URL is not set"):
-        Settings.from_env({})
-    url = {"CHECKOUT_DATABASE_URL": "postgresql://shop@localhost/shop"}
-    with pytest.raises(UnknownStrategyError, match="choose one of: http, memory"):
-        Settings.from_env({**url, "CHECKOUT_GATEWAY": "stripe"})
-    with pytest.raises(ConfigError, match="CHECKOUT_GATEWAY_URL"):
-        Settings.from_env({**url, "CHECKOUT_GATEWAY_URL": "gateway:8080"})
-    assert Settings.from_env(url).gateway == "http"
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(environ)
+    assert problem in str(caught.value)
+
+
+def test_an_unknown_gateway_is_also_the_strategy_lessons_error() -> None:
+    """Code written against choose()'s UnknownStrategyError keeps catching it."""
+    with pytest.raises(UnknownStrategyError):
+        Settings(DATABASE_URL["CHECKOUT_DATABASE_URL"], gateway="stripe")
+
+
+def test_settings_default_to_the_http_gateway_and_refuse_a_non_positive_timeout() -> None:
+    from patterns.capstone import ConfigError
+
+    assert Settings.from_env(DATABASE_URL).gateway == "http"
+    with pytest.raises(ConfigError, match="timeout must be > 0 s"):
+        Settings(DATABASE_URL["CHECKOUT_DATABASE_URL"], gateway_timeout=0)
 
 
 def test_bootstrap_builds_a_working_service_and_closes_everything(

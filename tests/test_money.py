@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from collections.abc import Callable
+from decimal import ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
 
 import pytest
 from hypothesis import given, settings
@@ -141,3 +142,51 @@ def test_parse_raises_only_money_error(value: object) -> None:
     except MoneyError:
         return
     assert abs(money.minor) <= MAX_MINOR_UNITS
+
+
+# --- issue 14: each example found by fuzzing, kept as a regression test ------------------
+
+
+@pytest.mark.parametrize(
+    ("minor", "factor", "rounding", "expected"),
+    [
+        # The default context rounded the product to 28 digits before rounding down.
+        (1, Decimal("0.99999999999999999999999999999"), ROUND_DOWN, 0),
+        # ...and turned an exact 2.5000...0005 into a tie, rounded to even.
+        (5, Decimal("0.5000000000000000000000000001"), ROUND_HALF_EVEN, 3),
+        (-1, Decimal("1E-999999999999999999"), ROUND_FLOOR, -1),
+    ],
+)
+def test_multiply_rounds_the_exact_product_once(
+    minor: int, factor: Decimal, rounding: str, expected: int
+) -> None:
+    assert Money(minor, "EUR").multiply(factor, rounding) == Money(expected, "EUR")
+
+
+@pytest.mark.parametrize(
+    ("action", "problem"),
+    [
+        (lambda: Money(1, "EUR").multiply(Decimal("1E+999999999999999999")), "beyond the limit"),
+        (lambda: Money(1, "EUR").multiply(10**5000), "integer of about 5001 digits"),
+        (lambda: Money(MAX_MINOR_UNITS, "EUR") + Money(1, "EUR"), "beyond the limit"),
+        (lambda: Money(MAX_MINOR_UNITS, "EUR") * 2, "beyond the limit"),
+        (lambda: Money(-MAX_MINOR_UNITS, "EUR") - Money(1, "EUR"), "beyond the limit"),
+        (lambda: Money(10**30, "EUR"), "beyond the limit"),
+        (lambda: Money(1, "EUR").multiply(Decimal(2), "ROUND_SIDEWAYS"), "rounding must be one of"),
+        (lambda: Money.parse(10**5000, "EUR"), "integer of about 5001 digits"),
+        (lambda: Money.parse(Decimal("0.1" + "0" * 5_000 + "1"), "EUR"), "more decimal places"),
+    ],
+)
+def test_results_past_the_limit_and_huge_inputs_raise_money_error(
+    action: Callable[[], object], problem: str
+) -> None:
+    with pytest.raises(MoneyError, match=problem):
+        action()
+
+
+def test_amount_and_str_stay_exact_when_the_decimal_context_is_lowered() -> None:
+    money = Money(MAX_MINOR_UNITS - 1, "EUR")
+    with localcontext() as context:
+        context.prec = 3  # scaleb() rounded to this: 1.00E+13
+        assert money.amount == Decimal("9999999999999.99")
+        assert str(money) == "9999999999999.99 EUR"

@@ -284,22 +284,91 @@ def emails_seen_by(observer: psycopg.Connection[Any], query: str) -> Callable[[]
     return stored
 
 
+@pytest.fixture(params=["in-memory", "postgresql"])
+def subject(request: pytest.FixtureRequest) -> Subject:
+    """Each of this package's repositories, empty, with a second client's view."""
+    if request.param == "in-memory":
+        memory = InMemoryCustomerRepository()
+        return Subject(memory, lambda: [c.email for c in memory.page(limit=1000)])
+    conn, observer = request.getfixturevalue("pg_connections")
+    # Isolation by TRUNCATE, not rollback: the observer must see committed
+    # data. Identity is not restarted, so no test can lean on literal ids.
+    observer.execute("TRUNCATE customers")
+    return Subject(
+        PostgresCustomerRepository(conn),
+        emails_seen_by(observer, "SELECT email FROM customers ORDER BY id"),
+    )
+
+
 class TestCustomerRepositoryContract(CustomerRepositoryContract):
     """The contract, run against the in-memory and the PostgreSQL repositories."""
 
-    @pytest.fixture(params=["in-memory", "postgresql"])
-    def subject(self, request: pytest.FixtureRequest) -> Subject:
-        if request.param == "in-memory":
-            memory = InMemoryCustomerRepository()
-            return Subject(memory, lambda: [c.email for c in memory.page(limit=1000)])
-        conn, observer = request.getfixturevalue("pg_connections")
-        # Isolation by TRUNCATE, not rollback: the observer must see committed
-        # data. Identity is not restarted, so no test can lean on literal ids.
-        observer.execute("TRUNCATE customers")
-        return Subject(
-            PostgresCustomerRepository(conn),
-            emails_seen_by(observer, "SELECT email FROM customers ORDER BY id"),
-        )
+
+# --- issue 14: where the two implementations used to disagree ------------------------------
+# Each case gave a different answer in memory and on PostgreSQL (or a driver error).
+# Beyond the contract that ex01 grades; tests/test_repository_properties.py generalises them.
+
+DISAGREEMENTS: dict[str, tuple[Callable[[CustomerRepository, int], object], object]] = {
+    # PostgreSQL raised psycopg.DataError, memory returned None.
+    "NUL in a looked-up address": (lambda r, _: r.find_by_email("a\x00@example.com"), None),
+    # Memory stored lone surrogates; PostgreSQL raised a raw UnicodeEncodeError.
+    "lone surrogate in an address": (
+        lambda r, _: r.add("\ud800@example.com", "Lone"),
+        InvalidCustomer("email contains a lone surrogate ('\\ud800') at position 0"),
+    ),
+    "lone surrogate in a name": (
+        lambda r, _: r.add("lone@example.com", "Lo\udfffne"),
+        InvalidCustomer("name contains a lone surrogate ('\\udfff') at position 2"),
+    ),
+    "lone surrogate in a looked-up address": (
+        lambda r, _: r.find_by_email("\ud800@example.com"),
+        None,
+    ),
+    # PostgreSQL found the customer for "1"; memory raised NotFound.
+    "an id as a string": (
+        lambda r, known: r.get(str(known)),  # type: ignore[arg-type]
+        InvalidCustomer("customer_id must be an int, got str"),
+    ),
+    # Memory acted on id 1 for True; PostgreSQL raised a driver error.
+    "True as an id": (lambda r, _: r.get(True), InvalidCustomer("customer_id must be an int")),
+    "True as an id to remove": (
+        lambda r, _: r.remove(True),
+        InvalidCustomer("customer_id must be an int, got bool: True"),
+    ),
+    # Memory returned None; PostgreSQL raised a driver error.
+    "a number as an address": (
+        lambda r, _: r.find_by_email(1),  # type: ignore[arg-type]
+        InvalidCustomer("email must be a str, got int: 1"),
+    ),
+    # psycopg cannot send an int of 5,000 digits, nor PostgreSQL compare one past bigint.
+    "an id of 5,000 digits": (lambda r, _: r.get(10**5000), NotFound("no customer with id an int")),
+    "a page after an id of 5,000 digits": (lambda r, _: r.page(after=10**5000), []),
+    "an id past bigint": (lambda r, _: r.remove(2**63), NotFound("ids run from 1 to")),
+}
+
+
+@pytest.mark.parametrize("case", list(DISAGREEMENTS))
+def test_both_implementations_now_agree(subject: Subject, case: str) -> None:
+    """Same result or same domain error on both; nothing new stored (seen by another client)."""
+    known = subject.repo.add("known@example.com", "Known")
+    call, expected = DISAGREEMENTS[case]
+    if isinstance(expected, Exception):
+        with pytest.raises(type(expected)) as caught:
+            call(subject.repo, known.id)
+        assert str(expected) in str(caught.value)
+    else:
+        assert call(subject.repo, known.id) == expected
+    assert subject.stored_emails() == ["known@example.com"]
+    assert subject.repo.get(known.id) == known
+
+
+def test_both_implementations_word_already_exists_alike_without_driver_detail(
+    subject: Subject,
+) -> None:
+    subject.repo.add("twin@example.com", "First")
+    with pytest.raises(AlreadyExists) as caught:
+        subject.repo.add_many([("other@example.com", "Other"), ("twin@example.com", "Second")])
+    assert str(caught.value) == "a customer with email 'twin@example.com' already exists"
 
 
 # --- PostgreSQL specifics, beyond the contract --------------------------------------------

@@ -33,7 +33,15 @@ from patterns.capstone.storage import Database, Receipt, UnitOfWork
 from patterns.factory import EventError, EventRegistry
 from patterns.retry import RetryPolicy
 
-__all__ = ["ChargeStep", "CheckoutService", "Outcome", "RunSummary", "Trace", "charge_order"]
+__all__ = [
+    "ChargeStep",
+    "CheckoutService",
+    "Outcome",
+    "RunSummary",
+    "Trace",
+    "charge_order",
+    "ignore_trace",
+]
 
 Outcome = Literal["paid", "already paid", "pending", "rejected"]
 
@@ -57,7 +65,8 @@ def charge_order(gateway: PaymentGateway, order: Order, policy: RetryPolicy) -> 
     return policy.call(gateway.charge, order.total, idempotency_key=key)
 
 
-def _ignore(step: str, order_id: str) -> None:
+def ignore_trace(step: str, order_id: str) -> None:
+    """The default ``Trace``: record nothing."""
     return None
 
 
@@ -91,7 +100,7 @@ class CheckoutService:
         gateway_retry: RetryPolicy,
         events: EventRegistry = CHECKOUT_EVENTS,
         charge_step: ChargeStep = charge_order,
-        trace: Trace = _ignore,
+        trace: Trace = ignore_trace,
     ) -> None:
         self._db = database
         self._gateway = gateway

@@ -13,13 +13,17 @@ prove the fake and the real thing behave alike by running one suite on both.
 
 from patterns.repository.domain import (
     EMAIL_MAX_LENGTH,
+    MAX_ID,
     NAME_MAX_LENGTH,
     AlreadyExists,
     Customer,
     InvalidCustomer,
     NotFound,
     RepositoryError,
+    already_exists,
+    searchable_email,
     validate_email,
+    validate_id,
     validate_name,
     validate_page,
 )
@@ -29,6 +33,7 @@ from patterns.repository.protocol import CustomerRepository
 
 __all__ = [
     "EMAIL_MAX_LENGTH",
+    "MAX_ID",
     "NAME_MAX_LENGTH",
     "SCHEMA",
     "AlreadyExists",
@@ -39,8 +44,11 @@ __all__ = [
     "NotFound",
     "PostgresCustomerRepository",
     "RepositoryError",
+    "already_exists",
     "create_schema",
+    "searchable_email",
     "validate_email",
+    "validate_id",
     "validate_name",
     "validate_page",
 ]

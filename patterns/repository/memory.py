@@ -10,10 +10,12 @@ import itertools
 from collections.abc import Iterable
 
 from patterns.repository.domain import (
-    AlreadyExists,
     Customer,
     NotFound,
+    already_exists,
+    searchable_email,
     validate_email,
+    validate_id,
     validate_name,
     validate_page,
 )
@@ -36,27 +38,28 @@ class InMemoryCustomerRepository:
         taken = {c.email for c in self._by_id.values()}
         for email, _ in pairs:
             if email in taken:
-                raise AlreadyExists(f"a customer with email {email!r:.80} already exists")
+                raise already_exists(email)
             taken.add(email)
         added = [Customer(next(self._ids), email, name) for email, name in pairs]
         self._by_id.update((c.id, c) for c in added)
         return added
 
     def get(self, customer_id: int) -> Customer:
+        # validate_id first: a dict would find True as id 1, and "1" as nobody.
         try:
-            return self._by_id[customer_id]
+            return self._by_id[validate_id(customer_id)]
         except KeyError:
             raise NotFound(f"no customer with id {customer_id!r}") from None
 
     def find_by_email(self, email: str) -> Customer | None:
-        return next((c for c in self._by_id.values() if c.email == email), None)
+        wanted = searchable_email(email)
+        return next((c for c in self._by_id.values() if c.email == wanted), None)
 
     def remove(self, customer_id: int) -> None:
-        if self._by_id.pop(customer_id, None) is None:
+        if self._by_id.pop(validate_id(customer_id), None) is None:
             raise NotFound(f"no customer with id {customer_id!r}")
 
     def page(self, limit: int = 50, after: int | None = None) -> list[Customer]:
-        limit, after = validate_page(limit, after)
-        start = after if after is not None else 0
-        newer = sorted((c for c in self._by_id.values() if c.id > start), key=lambda c: c.id)
+        limit, after_id = validate_page(limit, after)
+        newer = sorted((c for c in self._by_id.values() if c.id > after_id), key=lambda c: c.id)
         return newer[:limit]

@@ -12,7 +12,9 @@ What it shows:
 * the connection is in **autocommit** mode, and the one multi-statement write
   (``add_many``) uses an explicit ``with conn.transaction():`` block;
 * driver errors become **domain errors** (``UniqueViolation`` ->
-  :class:`AlreadyExists`).
+  :class:`AlreadyExists`, worded as the in-memory one words it), and input
+  the driver would choke on (NUL, lone surrogates, ids of the wrong type or
+  beyond ``bigint``) is refused by the domain's checks before any SQL runs.
 
 When not to use it: for reporting queries that join five tables and return
 aggregates. Those are not "customers"; write them as plain SQL functions that
@@ -23,34 +25,51 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import fields
+from typing import Any, Final
 
 import psycopg
-from psycopg import errors
+from psycopg import errors, sql
 from psycopg.rows import class_row
 from psycopg_pool import ConnectionPool
 
 from patterns.repository.domain import (
-    AlreadyExists,
+    EMAIL_MAX_LENGTH,
+    NAME_MAX_LENGTH,
     Customer,
     InvalidCustomer,
     NotFound,
+    already_exists,
+    searchable_email,
     validate_email,
+    validate_id,
     validate_name,
     validate_page,
 )
 
-#: What this module creates. The CHECKs repeat the domain's limits, so a
-#: client that bypasses the repository cannot store what the domain refuses.
-SCHEMA = """
+#: What this module creates. The CHECKs are the domain's limits (the two
+#: constants are written in here, once), so a client that bypasses the
+#: repository cannot store what the domain refuses.
+SCHEMA: Final = f"""
 CREATE TABLE IF NOT EXISTS customers (
     id    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    email text NOT NULL UNIQUE CHECK (length(email) <= 320),
-    name  text NOT NULL CHECK (length(name) BETWEEN 1 AND 10000)
+    email text NOT NULL UNIQUE CHECK (length(email) <= {EMAIL_MAX_LENGTH}),
+    name  text NOT NULL CHECK (length(name) BETWEEN 1 AND {NAME_MAX_LENGTH})
 )
 """
-# The column list is spelled out in every query, in the order of Customer's
-# fields: a new column in the table then changes nothing here.
+# The columns every query names, in the order of Customer's fields, for
+# class_row(Customer): a new column in the table then changes nothing here.
+# Composed with psycopg.sql (which quotes identifiers), not an f-string: a query
+# that touches names or values is never built by string formatting.
+_COLUMNS = sql.SQL(", ").join(sql.Identifier(field.name) for field in fields(Customer))
+_INSERT = sql.SQL("INSERT INTO customers (email, name) VALUES (%s, %s) RETURNING {columns}").format(
+    columns=_COLUMNS
+)
+_BY_ID = sql.SQL("SELECT {columns} FROM customers WHERE id = %s").format(columns=_COLUMNS)
+_BY_EMAIL = sql.SQL("SELECT {columns} FROM customers WHERE email = %s").format(columns=_COLUMNS)
+_PAGE = sql.SQL("SELECT {columns} FROM customers WHERE id > %s ORDER BY id LIMIT %s").format(
+    columns=_COLUMNS
+)
 
 ConnectionSource = psycopg.Connection[Any] | ConnectionPool[Any]
 
@@ -100,21 +119,14 @@ class PostgresCustomerRepository:
                 # One transaction: if the third insert fails, the first two go too.
                 with conn.transaction(), conn.cursor(row_factory=class_row(Customer)) as cur:
                     for email, name in pairs:
-                        cur.execute(
-                            "INSERT INTO customers (email, name) VALUES (%s, %s) "
-                            "RETURNING id, email, name",
-                            (email, name),
-                        )
+                        cur.execute(_INSERT, (email, name))
                         row = cur.fetchone()
                         assert row is not None  # RETURNING always gives one row
                         added.append(row)
             except errors.UniqueViolation as error:
-                # The domain error says which e-mail; the driver's detail
-                # would leak SQL to the caller.
-                taken = error.diag.message_detail or ""
-                raise AlreadyExists(
-                    f"a customer with this email already exists ({taken})"
-                ) from error
+                # `email` is the insert that failed. The domain's wording, not the
+                # driver's detail, which would leak SQL to the caller.
+                raise already_exists(email) from error
             except errors.CheckViolation as error:
                 raise InvalidCustomer(
                     f"the database refused the customer: {error.diag.message_primary}"
@@ -122,32 +134,35 @@ class PostgresCustomerRepository:
         return added
 
     def get(self, customer_id: int) -> Customer:
+        # validate_id first: PostgreSQL would find "1" and fail on True.
+        wanted = validate_id(customer_id)
         with self._connection() as conn, conn.cursor(row_factory=class_row(Customer)) as cur:
-            cur.execute("SELECT id, email, name FROM customers WHERE id = %s", (customer_id,))
+            cur.execute(_BY_ID, (wanted,))
             found = cur.fetchone()
         if found is None:
             raise NotFound(f"no customer with id {customer_id!r}")
         return found
 
     def find_by_email(self, email: str) -> Customer | None:
+        wanted = searchable_email(email)
+        if wanted is None:  # e.g. a NUL byte: never stored, and the driver would fail on it
+            return None
         with self._connection() as conn, conn.cursor(row_factory=class_row(Customer)) as cur:
-            cur.execute("SELECT id, email, name FROM customers WHERE email = %s", (email,))
+            cur.execute(_BY_EMAIL, (wanted,))
             return cur.fetchone()
 
     def remove(self, customer_id: int) -> None:
+        wanted = validate_id(customer_id)
         with self._connection() as conn:
-            cur = conn.execute("DELETE FROM customers WHERE id = %s", (customer_id,))
+            cur = conn.execute("DELETE FROM customers WHERE id = %s", (wanted,))
             if cur.rowcount == 0:
                 raise NotFound(f"no customer with id {customer_id!r}")
 
     def page(self, limit: int = 50, after: int | None = None) -> list[Customer]:
-        limit, after = validate_page(limit, after)
+        limit, after_id = validate_page(limit, after)
         # Keyset pagination: "ids above the last one seen" stays fast on page
         # 10,000 and never skips or repeats a row when others are inserted,
         # unlike OFFSET.
         with self._connection() as conn, conn.cursor(row_factory=class_row(Customer)) as cur:
-            cur.execute(
-                "SELECT id, email, name FROM customers WHERE id > %s ORDER BY id LIMIT %s",
-                (after if after is not None else 0, limit),
-            )
+            cur.execute(_PAGE, (after_id, limit))
             return cur.fetchall()

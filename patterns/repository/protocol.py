@@ -13,7 +13,8 @@ class CustomerRepository(Protocol):
 
     Errors are the domain's (:class:`~patterns.repository.domain.AlreadyExists`,
     ``NotFound``, ``InvalidCustomer``), never a driver's, so callers do not
-    depend on the storage.
+    depend on the storage. An argument of the wrong type (an id that is not an
+    int, an address that is not a str) is ``InvalidCustomer`` everywhere.
     """
 
     def add(self, email: str, name: str) -> Customer:
@@ -25,11 +26,12 @@ class CustomerRepository(Protocol):
         ...
 
     def get(self, customer_id: int) -> Customer:
-        """The customer with this id; ``NotFound`` if there is none."""
+        """The customer with this id; ``NotFound`` if there is none (see ``validate_id``)."""
         ...
 
     def find_by_email(self, email: str) -> Customer | None:
-        """The customer with exactly this e-mail, or None."""
+        """The customer with exactly this e-mail, or None (also for an address no
+        customer can have, such as one with a NUL byte: see ``searchable_email``)."""
         ...
 
     def remove(self, customer_id: int) -> None:
