@@ -161,8 +161,10 @@ class PostgresCustomerRepository:
     def page(self, limit: int = 50, after: int | None = None) -> list[Customer]:
         limit, after_id = validate_page(limit, after)
         # Keyset pagination: "ids above the last one seen" stays fast on page
-        # 10,000 and never skips or repeats a row when others are inserted,
-        # unlike OFFSET.
+        # 10,000 and, unlike OFFSET, never repeats a row or skips one because rows
+        # were inserted or deleted earlier in the order. One caveat: ids are taken
+        # when a row is inserted, not when it commits, so under concurrent writers
+        # a row that commits late with a smaller id than one already read is missed.
         with self._connection() as conn, conn.cursor(row_factory=class_row(Customer)) as cur:
             cur.execute(_PAGE, (after_id, limit))
             return cur.fetchall()
