@@ -13,7 +13,7 @@ from typing import Any
 from patterns.course import catalog
 from patterns.course.paths import state_dir
 from patterns.course.stubs import write_stub
-from patterns.course.verdict import Verdict
+from patterns.course.verdict import Hint, Verdict
 
 
 class CourseState:
@@ -49,6 +49,12 @@ class CourseState:
         entry["checks"] = entry.get("checks", 0) + 1
         entry["last_checked"] = time.strftime("%Y-%m-%dT%H:%M:%S")
         entry["last_result"] = "pass" if verdict.passed else "fail"
+        # The first failing behaviour and its own hints: what `hint` aims at next.
+        behaviour, hints = verdict.hint_target()
+        if hints:
+            entry["hint_target"] = {"behaviour": behaviour, "hints": list(hints)}
+        else:
+            entry.pop("hint_target", None)
         if verdict.passed and not entry.get("passed"):
             entry["passed"] = True
             entry["first_passed"] = entry["last_checked"]
@@ -59,13 +65,32 @@ class CourseState:
 
     def next_hint(self, exercise_id: str) -> tuple[int, int, str]:
         """Reveal one more hint: (number, total, text). Repeats the last once all are shown."""
-        hints = catalog.get(exercise_id).hints
+        hint = self.reveal_hint(exercise_id)
+        return hint.number, hint.total, hint.text
+
+    def reveal_hint(self, exercise_id: str) -> Hint:
+        """The next hint for the first failing behaviour of the last check, if that
+        behaviour has hints of its own, else the next of the catalog's general hints.
+
+        Counters: ``hints_shown`` for the general hints, ``behaviour_hints_shown``
+        keyed by the behaviour's sentence for the aimed ones.
+        """
+        general = catalog.get(exercise_id).hints
         data = self.load()
         entry = data.setdefault(exercise_id, {})
-        shown = min(entry.get("hints_shown", 0) + 1, len(hints))
-        entry["hints_shown"] = shown
+        target = entry.get("hint_target") or {}
+        if target.get("hints"):
+            behaviour, texts = str(target["behaviour"]), [str(t) for t in target["hints"]]
+            counters = entry.setdefault("behaviour_hints_shown", {})
+            shown = min(counters.get(behaviour, 0) + 1, len(texts))
+            counters[behaviour] = shown
+            hint = Hint(shown, len(texts), texts[shown - 1], behaviour)
+        else:
+            shown = min(entry.get("hints_shown", 0) + 1, len(general))
+            entry["hints_shown"] = shown
+            hint = Hint(shown, len(general), general[shown - 1])
         self._save(data)
-        return shown, len(hints), hints[shown - 1]
+        return hint
 
     def reset(self, exercise_id: str) -> Path | None:
         """Restore the pristine stub; return where the learner's version was kept."""
