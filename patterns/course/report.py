@@ -26,6 +26,8 @@ from patterns.course.report_schema import (
     GraderReport,
 )
 
+#: How Hypothesis starts the note that holds the failing input (older, newer releases).
+_HYPOTHESIS_NOTES = ("Falsifying example", "Failing test case")
 #: How many printed lines each test keeps: enough to see a stray print, not a flood.
 PRINTED_LINES_KEPT = 10
 
@@ -45,8 +47,11 @@ def _grader_message(report: pytest.TestReport) -> str:
     crash = getattr(longrepr, "reprcrash", None)
     message: str = crash.message if crash is not None else str(longrepr)
     message = message.removeprefix("Failed: ").strip()
-    # pytest appends the introspected comparison after the message; keep the sentence.
-    return message.split("\nassert ", 1)[0].strip()
+    # pytest appends the introspected comparison after the message, Hypothesis its
+    # notes (the input is reported once, by _falsifying_example); keep the sentence.
+    for tail in ("\nassert ", *(f"\n{start}" for start in _HYPOTHESIS_NOTES), "\nExplanation:"):
+        message = message.split(tail, 1)[0]
+    return message.strip()
 
 
 def _graded_folder() -> Path | None:
@@ -90,8 +95,14 @@ def _parameters(item: pytest.Item) -> str:
 def _falsifying_example(error: BaseException) -> str:
     """The input Hypothesis found, from the note it attaches to the exception."""
     for note in getattr(error, "__notes__", ()):
-        if note.startswith("Falsifying example"):
-            return f" (on the input Hypothesis found: {_one_line(note.split(':', 1)[1], 300)})"
+        if note.startswith(_HYPOTHESIS_NOTES):
+            # "Falsifying example: test_x(\n    ex06=<module ...>,\n    payload={...},\n)"
+            arguments = [
+                line.strip().rstrip(",")
+                for line in note.splitlines()[1:-1]
+                if "<module " not in line  # the graded module itself, passed as a fixture
+            ]
+            return f" (on the input Hypothesis found: {_one_line(', '.join(arguments), 300)})"
     return ""
 
 
@@ -172,6 +183,8 @@ def pytest_collectreport(report: pytest.CollectReport) -> None:
 
 
 def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+    if excinfo.errisinstance(pytest.Session.Interrupted):
+        return  # pytest's own stop after collection errors: those are reported instead
     where = _where_raised(excinfo)
     _interrupted.append(f"{_one_line(excinfo.exconly(), 200)} stopped the grader {where}".strip())
 

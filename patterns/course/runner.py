@@ -216,11 +216,11 @@ def verdict_from_report(
         if missing:
             return _not_checked(base, f"this Python lacks the package '{missing}'; {ACTIVATE_VENV}")
         tail = grader.output.strip().splitlines()[-5:]
+        shown = ". Its last lines:\n    " + "\n    ".join(tail) if tail else "."
         return replace(
             base,
             problem=f"the grader stopped before reporting ({_exit_status(grader.returncode)}). "
-            "Does your code end the program (os._exit, a signal to itself)? Its last lines:\n    "
-            + "\n    ".join(tail),
+            f"Does your code end the program (os._exit, a signal to itself)?{shown}",
         )
     outcomes = tuple(
         CaseOutcome(
@@ -241,14 +241,14 @@ def verdict_from_report(
             "PostgreSQL could not be started on this machine, so nothing was graded. "
             "Run `python -m patterns doctor` to see what is missing.",
         )
-    if report["interrupted"]:
-        return replace(base, problem=f"the grading session ended early: {report['interrupted']}.")
     errors = report["collection_errors"]
     missing = next((e["missing_module"] for e in errors if e["missing_module"]), "")
     if missing:
         return _not_checked(base, f"this Python lacks the package '{missing}'; {ACTIVATE_VENV}")
     if errors:
         return _not_checked(base, f"the grader could not be loaded: {errors[0]['reason']}")
+    if report["interrupted"]:
+        return replace(base, problem=f"the grading session ended early: {report['interrupted']}.")
     if not outcomes:
         return _not_checked(base, "the grader collected no tests (is the grader file intact?).")
     skipped = [t for t in report["tests"] if t["outcome"] == "skipped"]
@@ -297,7 +297,7 @@ def _precheck(exercise: catalog.Exercise, graded_file: Path) -> Verdict | None:
         except PostgresNotFoundError as error:
             return _not_checked(
                 base,
-                f"{exercise.id} needs PostgreSQL, which was not found ({error}). "
+                f"{exercise.id} needs PostgreSQL, which was not found ({str(error).rstrip('.')}). "
                 "Run `python -m patterns doctor` to see what is missing.",
             )
     return None
