@@ -12,7 +12,7 @@ about 0.15 s, which the pure-Python checks of 0.5 s cannot spare.
 
 from __future__ import annotations
 
-from pathlib import Path
+import pytest
 
 #: At most this long making a failing input smaller; the input found so far is shown.
 SHRINK_SECONDS = 3
@@ -41,9 +41,12 @@ def _load_grader_profile() -> None:
 _loaded = False
 
 
-def pytest_collect_file(file_path: Path) -> None:
-    # Before the grader module is imported: its @settings take the profile as parent.
+def pytest_collectstart(collector: pytest.Collector) -> None:
+    # Just before a grader module is imported (pytest_collect_file sees every file
+    # of the folder): its @settings then take the profile as their parent.
     global _loaded
-    if not _loaded and file_path.suffix == ".py" and b"hypothesis" in file_path.read_bytes():
+    if _loaded or not isinstance(collector, pytest.Module):
+        return
+    if b"hypothesis" in collector.path.read_bytes():
         _load_grader_profile()
         _loaded = True
