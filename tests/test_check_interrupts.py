@@ -168,3 +168,18 @@ def test_the_notebook_interrupt_button_stops_the_grader(looping_course: Path) ->
         assert_nothing_left(facts)
     finally:
         kernel.shutdown()
+
+
+def test_a_killed_check_leaves_a_grader_that_ends_itself(
+    looping_course: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGKILL on check (a killed kernel): no cleanup can run, so the grader ends its own group."""
+    monkeypatch.setenv("PATTERNS_CHECK_TIMEOUT", "5")
+    process = start("check", "ex00")
+    try:
+        facts = wait_for_marker(looping_course)
+    finally:
+        process.kill()
+        process.communicate(timeout=10)
+    assert left_over(facts, settle=15) == [], "the grader outlived its killed check"
+    assert not Path(facts["scratch"]).exists(), "the check's scratch folder was left behind"

@@ -13,13 +13,17 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
+import signal
 import sys
+import threading
 from collections.abc import Generator
 from pathlib import Path
 
 import pytest
 
 from patterns.course.report_schema import (
+    DEADLINE_ENV,
     REPORT_ENV,
     CaseRecord,
     CollectionError,
@@ -187,6 +191,24 @@ def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> N
         return  # pytest's own stop after collection errors: those are reported instead
     where = _where_raised(excinfo)
     _interrupted.append(f"{_one_line(excinfo.exconly(), 200)} stopped the grader {where}".strip())
+
+
+def _end_everything() -> None:
+    """Remove the runner's scratch folder (it cannot any more), then kill our group."""
+    report = os.environ.get(REPORT_ENV)
+    if report:
+        shutil.rmtree(Path(report).parent, ignore_errors=True)
+    os.killpg(os.getpgid(0), signal.SIGKILL)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The runner stops the grader on timeout; if the runner itself dies (a SIGKILLed
+    # kernel), nobody would: so the grader's own timer ends its group a bit later.
+    deadline = os.environ.get(DEADLINE_ENV)
+    if deadline:
+        timer = threading.Timer(float(deadline), _end_everything)
+        timer.daemon = True
+        timer.start()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

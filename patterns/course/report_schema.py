@@ -10,6 +10,8 @@ from typing import Literal, TypedDict
 
 #: The environment variable naming the JSON file the report plugin writes.
 REPORT_ENV = "PATTERNS_REPORT"
+#: Seconds after which the grader kills its own process group, should the runner be gone.
+DEADLINE_ENV = "PATTERNS_GRADER_DEADLINE"
 
 
 class CaseRecord(TypedDict):

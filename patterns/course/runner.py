@@ -31,7 +31,7 @@ from types import FrameType
 from patterns.course import catalog
 from patterns.course.grading import GRADE_ENV, graded_folder, syntax_problem
 from patterns.course.paths import ROOT_ENV, course_root
-from patterns.course.report_schema import REPORT_ENV, GraderReport
+from patterns.course.report_schema import DEADLINE_ENV, REPORT_ENV, GraderReport
 from patterns.course.verdict import CaseOutcome, Verdict
 
 TIMEOUT_ENV = "PATTERNS_CHECK_TIMEOUT"
@@ -96,13 +96,15 @@ def build_command(exercise: catalog.Exercise, root: Path, scratch: Path) -> list
     ]  # fmt: skip
 
 
-def grader_environment(graded: Path, root: Path, report: Path) -> dict[str, str]:
+def grader_environment(graded: Path, root: Path, report: Path, timeout: float) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
             GRADE_ENV: str(graded),
             ROOT_ENV: str(root),
             REPORT_ENV: str(report),
+            # Past our own timeout and grace: the grader's last resort if we are killed.
+            DEADLINE_ENV: str(timeout + GRACE_SECONDS + 1),
             # Plugin autoload (anyio and friends) costs about 0.2 s per run.
             "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
             # hypothesis-based graders: keep its example database out of the course root
@@ -323,7 +325,7 @@ def run_grader(
         report_path = scratch / "report.json"
         grader = run(
             build_command(exercise, root, scratch),
-            grader_environment(graded, root, report_path),
+            grader_environment(graded, root, report_path, timeout),
             root,
             timeout,
             scratch / "output.txt",
