@@ -50,20 +50,24 @@ def _grader_message(report: pytest.TestReport) -> str:
     longrepr = report.longrepr
     crash = getattr(longrepr, "reprcrash", None)
     message: str = crash.message if crash is not None else str(longrepr)
-    message = message.removeprefix("Failed: ").strip()
-    # pytest appends the introspected comparison after the message, Hypothesis its
-    # notes (the input is reported once, by _falsifying_example); keep the sentence.
-    for tail in ("\nassert ", *(f"\n{start}" for start in _HYPOTHESIS_NOTES), "\nExplanation:"):
+    # pytest appends the introspected comparison after the message; keep the sentence.
+    return _without_notes(message.removeprefix("Failed: ").split("\nassert ", 1)[0])
+
+
+def _without_notes(message: str) -> str:
+    """The message without Hypothesis' notes (its input is reported once, by _falsifying_example)."""
+    for tail in (*(f"\n{start}" for start in _HYPOTHESIS_NOTES), "\nExplanation:"):
         message = message.split(tail, 1)[0]
     return message.strip()
 
 
 def _graded_folder() -> Path | None:
     from patterns.course.grading import target_dir
+    from patterns.course.paths import CourseRootNotFoundError
 
     try:
         return target_dir().resolve()
-    except Exception:  # no course root: the reason just names fewer places
+    except CourseRootNotFoundError:  # the reason just names fewer places
         return None
 
 
@@ -121,8 +125,9 @@ def _reason(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo[
         return _grader_message(report) + _falsifying_example(error)
     # A bare exception, usually from the learner's code: say which call raised it.
     where = _where_raised(excinfo)
-    raised = _one_line(excinfo.exconly(), 300)
-    return f"{raised} ({where}{_parameters(item)})" if where else raised
+    raised = _one_line(_without_notes(excinfo.exconly()), 300)
+    located = f"{raised} ({where}{_parameters(item)})" if where else raised
+    return located + _falsifying_example(error)
 
 
 def _missing_postgres(call: pytest.CallInfo[None]) -> bool:

@@ -17,6 +17,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -196,8 +197,6 @@ def _exit_status(code: int) -> str:
 
 
 def _missing_module(output: str) -> str:
-    import re
-
     found = re.search(r"No module named '?([\w]+)", output)
     return found.group(1) if found else ""
 
