@@ -295,3 +295,19 @@ def test_watch_checks_once_at_start_and_survives_a_broken_state_folder(course: P
     assert "ex00: 3 of 3 behaviours fail" in result.stdout
     assert "Note: your progress could not be saved" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_the_widget_button_shows_the_hint_aimed_at_the_failure() -> None:
+    """The notebook's "show hint" button uses the same aimed hint and the same wording."""
+    from patterns.course.verdict import CaseOutcome, Hint
+    from patterns.course.widgets import CheckView
+
+    failing = CaseOutcome("t", "Refuses bad input.", False, "no error", hints=("one", "two"))
+    verdict = Verdict("ex00", "Warm-up", (failing,), hints_available=3)
+    hints = iter([Hint(1, 2, "one", "Refuses bad input."), Hint(2, 2, "two", "Refuses bad input.")])
+    view = CheckView(verdict, lambda: next(hints))
+    assert "2 hints for this behaviour" in view.fallback_text()
+    view.hint_button.click()
+    assert "ex00, hint 1 of 2 (for: Refuses bad input): one" in view.hint_area.value
+    view.hint_button.click()
+    assert view.hint_button.disabled
