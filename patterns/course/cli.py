@@ -113,8 +113,8 @@ def _watch(args: argparse.Namespace) -> int:
     try:
         with terminate_as_interrupt():
             if args.exercise:  # check once at the start: the learner sees where they stand
-                checking = args.exercise
-                recheck(chosen[0].id)
+                checking = chosen[0].id
+                recheck(checking)
                 checking = ""
             while args.max_runs is None or runs < args.max_runs:
                 time.sleep(args.interval)  # short polling: portable, and well under 1 s
@@ -129,7 +129,7 @@ def _watch(args: argparse.Namespace) -> int:
                     runs += 1
     except KeyboardInterrupt:
         if checking:
-            _say(interrupted_line(catalog.get(checking).id))
+            _say(interrupted_line(checking))
         _say("Stopped watching.")
     return 0
 

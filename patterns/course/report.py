@@ -131,11 +131,15 @@ def _reason(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo[
 
 
 def _missing_postgres(call: pytest.CallInfo[None]) -> bool:
+    """No PostgreSQL binaries, or a server that failed to start while setting a test up."""
     if call.excinfo is None or "patterns.lab.throwaway_postgres" not in sys.modules:
         return False  # the server code never ran, so it cannot be what failed
     from patterns.lab import PostgresNotFoundError
 
-    return call.excinfo.errisinstance(PostgresNotFoundError)
+    if call.excinfo.errisinstance(PostgresNotFoundError):
+        return True
+    last = Path(call.excinfo.traceback[-1].path) if call.excinfo.traceback else None
+    return call.when == "setup" and last is not None and "throwaway_postgres" in last.parts
 
 
 def _printed(report: pytest.TestReport) -> list[str]:
