@@ -131,6 +131,10 @@ class Verdict:
 
     def text(self) -> str:
         lines = [self.headline()]
+        if not self.attempt:  # nothing about the learner's code: the cause, not nine FAIL lines
+            if self.failures:
+                lines.append(f"  Cause: {self.failures[0].reason}")
+            return "\n".join(lines + [f"  Note: {note}" for note in self.notes])
         for result in self.behaviours():
             mark = "PASS" if result.passed else "FAIL"
             tried = f" ({result.cases} cases)" if result.cases > 1 else ""
