@@ -274,6 +274,19 @@ def test_postgres_missing_is_not_checked_and_not_recorded(course: Path, tmp_path
     assert progress(course, "ex02")["checks"] == 0
 
 
+def test_a_postgres_that_cannot_start_is_not_a_failed_attempt(course: Path, tmp_path: Path) -> None:
+    """Binaries found but the server cannot start (seen by the grader): not checked, not recorded."""
+    for name in ("initdb", "postgres", "pg_ctl"):
+        broken = tmp_path / name
+        broken.write_text("#!/bin/sh\necho broken >&2\nexit 1\n")
+        broken.chmod(0o755)
+    env = {**os.environ, "PATTERNS_PG_BINARIES": str(tmp_path)}
+    result = cli("check", "ex02", env=env)
+    _one_sentence(result, "ex02 could not be checked: PostgreSQL could not be started")
+    assert "[FAIL]" not in result.stdout and "Cause:" in result.stdout
+    assert progress(course, "ex02")["checks"] == 0
+
+
 def test_a_closed_pipe_is_not_a_traceback(course: Path) -> None:
     """`check ex06 | head -1` prints the headline and no BrokenPipeError."""
     result = subprocess.run(
