@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -35,6 +36,21 @@ def median_seconds(action: Callable[[], object], runs: int) -> float:
         started = time.perf_counter()
         action()
         timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
+def median_cpu_seconds(action: Callable[[], object], runs: int) -> float:
+    """CPU time (user + system) of the subprocesses ``action`` runs and waits for.
+
+    A loaded shared machine stretches wall time; CPU time barely moves, so it
+    tells whether our code got slower.
+    """
+    timings = []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        action()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        timings.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     return statistics.median(timings)
 
 
@@ -94,6 +110,18 @@ def bench_check(runs: int) -> None:
         print(
             f"python -m patterns check ex02 (PostgreSQL)      {postgres:6.3f} s = "
             f"{postgres / no_plugins:.2f}x bare pytest (goal <= 1.5 s)"
+        )
+        cpu = {
+            name: median_cpu_seconds(action, runs)
+            for name, action in [
+                ("bare", bare_pytest(False)),
+                ("ex00", check()),
+                ("ex02", check("ex02")),
+            ]
+        }
+        print(
+            f"CPU seconds (user+sys): bare pytest {cpu['bare']:.3f}, check ex00 {cpu['ex00']:.3f}, "
+            f"check ex02 {cpu['ex02']:.3f} (wall time on a loaded machine is longer)"
         )
 
         process = subprocess.Popen(
