@@ -91,6 +91,10 @@ def build_command(exercise: catalog.Exercise, root: Path, scratch: Path) -> list
         # Built-in plugins a grader never needs; each costs start-up time.
         "-p", "no:cacheprovider", "-p", "no:doctest", "-p", "no:junitxml",
         "-p", "no:pastebin", "-p", "no:legacypath", "-p", "no:stepwise",
+        "-p", "no:setuponly", "-p", "no:setupplan", "-p", "no:faulthandler",
+        # Without log capture, what the learner's code logs lands in captured stderr,
+        # which the verdict shows beside their prints.
+        "-p", "no:logging",
         "--rootdir", str(root), "-o", "addopts=",
         # tmp_path folders inside the scratch folder, so they go when it goes.
         "--basetemp", str(scratch / "tmp"),
