@@ -139,21 +139,26 @@ def terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _kill_group(group: int) -> None:
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill the grader and everything in its process group (on Windows: the grader only)."""
+    if not hasattr(os, "killpg"):
+        process.kill()
+        return
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(group, signal.SIGKILL)
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
     """Ask the grader to stop (SIGINT: pytest tears its fixtures down), then kill its group."""
     try:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGINT)
-        process.wait(GRACE_SECONDS)
+        if hasattr(os, "killpg"):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGINT)
+            process.wait(GRACE_SECONDS)
     except (subprocess.TimeoutExpired, KeyboardInterrupt):
         pass  # a loop that swallows KeyboardInterrupt, or a second press: no more waiting
     finally:
-        _kill_group(process.pid)
+        _kill_group(process)
         process.wait()
 
 
@@ -179,7 +184,7 @@ def run(command: list[str], env: dict[str, str], cwd: Path, timeout: float, log:
             _stop(process)
             raise
         finally:
-            _kill_group(process.pid)  # whatever the learner's code started in the group
+            _kill_group(process)  # whatever the learner's code started in the group
     text = log.read_text(encoding="utf-8", errors="replace")
     return GraderRun(process.returncode, text, time.monotonic() - started, timed_out)
 
