@@ -20,13 +20,15 @@ from patterns.course.state import CourseState, progress_text
 from patterns.course.stubs import StubMarkerError
 
 
-def _say(text: str) -> None:
-    """Print, even when the reader has gone (``check ex06 | head -1``): then say nothing more."""
+def _say(text: str) -> bool:
+    """Print; False when the reader has gone (``check ex06 | head -1``), without a traceback."""
     try:
         print(text, flush=True)
     except BrokenPipeError:
         # Point stdout at nothing so the interpreter's last flush cannot fail too.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return False
+    return True
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -103,7 +105,8 @@ def _watch(args: argparse.Namespace) -> int:
             text = check_exercise(ex_id, root).text()
         except OSError as error:  # a full disk, an unreadable folder: say so, keep watching
             text = f"{ex_id} could not be checked: {error}"
-        _say(time.strftime("[%H:%M:%S] ") + text)
+        if not _say(time.strftime("[%H:%M:%S] ") + text):
+            raise KeyboardInterrupt  # nobody reads any more (`watch | head`): stop
 
     seen = {ex_id: stamp(path) for ex_id, path in files.items()}
     names = ", ".join(f"exercises/{ex.file_name}" for ex in chosen)
