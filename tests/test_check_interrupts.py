@@ -25,7 +25,6 @@ import pytest
 from patterns.course import catalog
 from patterns.course.paths import ROOT_ENV
 from patterns.course.refresh import pristine_course
-from tests.test_throwaway_postgres import Kernel
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -145,15 +144,21 @@ def test_a_signal_during_a_check_stops_the_grader_and_its_children(
 @pytest.mark.slow
 def test_the_notebook_interrupt_button_stops_the_grader(looping_course: Path) -> None:
     """The kernel's interrupt button during check("ex00") stops the grader; the cell says so."""
-    kernel = Kernel()  # inherits the course copy's environment variables
+    from jupyter_client.manager import KernelManager
+
+    manager = KernelManager(kernel_name="python3")
+    manager.start_kernel()  # inherits the course copy's environment variables
+    client = manager.client()
+    client.start_channels()
     try:
-        msg_id = kernel.client.execute('from patterns.course import check\nprint(check("ex00"))')
+        client.wait_for_ready(timeout=60)
+        msg_id = client.execute('from patterns.course import check\nprint(check("ex00"))')
         facts = wait_for_marker(looping_course)
-        kernel.manager.interrupt_kernel()
+        manager.interrupt_kernel()  # what JupyterLab's stop button does
         printed: list[str] = []
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            message = kernel.client.get_iopub_msg(timeout=30)
+            message = client.get_iopub_msg(timeout=30)
             if message["parent_header"].get("msg_id") != msg_id:
                 continue
             if message["msg_type"] == "stream":
@@ -167,7 +172,8 @@ def test_the_notebook_interrupt_button_stops_the_grader(looping_course: Path) ->
         assert "KeyboardInterrupt" not in output, "the learner sees a traceback"
         assert_nothing_left(facts)
     finally:
-        kernel.shutdown()
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
 
 
 def test_a_killed_check_leaves_a_grader_that_ends_itself(
