@@ -295,6 +295,12 @@ def test_a_closed_pipe_is_not_a_traceback(course: Path) -> None:
     )  # fmt: skip
     assert result.stdout.startswith("ex06: ")
     assert "BrokenPipe" not in result.stderr and "Traceback" not in result.stderr
+    # A reader gone before the verdict is written: the write itself meets the closed pipe.
+    gone = subprocess.run(
+        f"{sys.executable} -m patterns check ex06 | true",
+        shell=True, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert "BrokenPipe" not in gone.stderr and "Traceback" not in gone.stderr, gone.stderr
 
 
 # --- watch --------------------------------------------------------------------------------------
