@@ -330,3 +330,14 @@ def test_the_widget_button_shows_the_hint_aimed_at_the_failure() -> None:
     assert "ex00, hint 1 of 2 (for: Refuses bad input): one" in view.hint_area.value
     view.hint_button.click()
     assert view.hint_button.disabled
+
+
+def test_watch_of_every_exercise_checks_the_started_ones_at_start(course: Path) -> None:
+    """Without an exercise named, watch checks at once only those the learner has changed."""
+    answer(course, "def split_evenly(total_cents, people):\n    return []\n")
+    result = cli("watch", "--max-runs", "0")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ex00: 3 of 3 behaviours fail" in result.stdout
+    assert "ex01" not in result.stdout.split("Ctrl+C to stop.", 1)[1], (
+        "an untouched stub was checked"
+    )

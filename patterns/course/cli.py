@@ -87,6 +87,23 @@ def _solution(args: argparse.Namespace) -> int:
     return 0
 
 
+def _started(root: Path, chosen: Sequence[catalog.Exercise]) -> list[str]:
+    """The exercises whose file is no longer the pristine stub."""
+    from patterns.course.stubs import make_stub
+
+    started = []
+    for exercise in chosen:
+        try:
+            solution = (root / "solutions" / exercise.file_name).read_text(encoding="utf-8")
+            current = (root / "exercises" / exercise.file_name).read_text(encoding="utf-8")
+        except (OSError, ValueError):
+            started.append(exercise.id)  # missing or unreadable: its check says why
+            continue
+        if current != make_stub(solution, exercise.id):
+            started.append(exercise.id)
+    return started
+
+
 def _watch(args: argparse.Namespace) -> int:
     from patterns.course.runner import check_exercise, interrupted_line, terminate_as_interrupt
 
@@ -115,9 +132,11 @@ def _watch(args: argparse.Namespace) -> int:
     checking = ""
     try:
         with terminate_as_interrupt():
-            if args.exercise:  # check once at the start: the learner sees where they stand
-                checking = chosen[0].id
-                recheck(checking)
+            # Check once at the start, so the learner sees where they stand: the one
+            # exercise named, or every exercise the learner has started.
+            for ex_id in files if args.exercise else _started(root, chosen):
+                checking = ex_id
+                recheck(ex_id)
                 checking = ""
             while args.max_runs is None or runs < args.max_runs:
                 time.sleep(args.interval)  # short polling: portable, and well under 1 s
