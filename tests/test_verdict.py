@@ -91,13 +91,18 @@ def test_code_that_ends_the_grading_session_is_never_a_pass(course: Path, how: s
     assert cli("solution", "ex00").returncode == 1, "the solution opened without a pass"
 
 
-def test_processes_started_by_the_learner_do_not_outlive_the_check(tmp_path: Path) -> None:
-    """A child process the learner's code starts (and never waits for) is gone after the check."""
+@pytest.mark.parametrize("own_session", [False, True], ids=["child", "daemon"])
+def test_processes_started_by_the_learner_do_not_outlive_the_check(
+    tmp_path: Path, own_session: bool
+) -> None:
+    """A child the learner's code starts and never waits for, even in a session of its own,
+    is gone after the check."""
     pid_file = tmp_path / "child.pid"
     (tmp_path / EX00.file_name).write_text(
         "import subprocess, sys\n"
         "def split_evenly(total_cents, people):\n"
-        "    child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        "    child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, "
+        f"start_new_session={own_session})\n"
         f"    open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
         "    return []\n"
     )
