@@ -317,7 +317,10 @@ def _precheck(exercise: catalog.Exercise, graded_file: Path) -> Verdict | None:
         check_timeout(exercise)
     except BadSettingError as error:
         return _not_checked(base, str(error))
-    problem = syntax_problem(graded_file)
+    try:
+        problem = syntax_problem(graded_file)
+    except OSError as error:  # no read permission, a broken disk
+        return _not_checked(base, f"{graded_file} cannot be read ({error.strerror}).")
     if problem:
         return replace(base, problem=problem)
     if exercise.needs_postgres:
