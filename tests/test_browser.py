@@ -186,7 +186,7 @@ def answer_quiz_and_ask_for_a_hint(page: Any) -> None:
     verdict = page.locator(".widget-vbox", has_text="behaviours fail").first
     verdict.get_by_role("button", name="show hint").click()
     page.wait_for_timeout(300)
-    assert "Hint 1 of 3" in verdict.inner_text(), "the hint button showed no hint"
+    assert "ex00, hint 1 of 3" in verdict.inner_text(), "the hint button showed no hint"
 
 
 def move_a_slider(page: Any) -> None:

@@ -73,9 +73,9 @@ def test_check_view_reveals_hints_one_at_a_time_then_disables_the_button() -> No
     hints = iter([(1, 2, "first"), (2, 2, "second")])
     view = CheckView(_failing_verdict(), lambda: next(hints))
     view.hint_button.click()
-    assert "Hint 1 of 2: first" in view.hint_area.value
+    assert "hint 1 of 2: first" in view.hint_area.value
     view.hint_button.click()
-    assert "Hint 2 of 2: second" in view.hint_area.value
+    assert "hint 2 of 2: second" in view.hint_area.value
     assert view.hint_button.disabled
 
 

@@ -82,13 +82,14 @@ def get(name: str) -> Exercise:
     """Look an exercise up by id (``ex07``, ``7``, ``07``) or file stem (``ex07_retry``)."""
     known = exercises()
     key = name.strip().lower().removesuffix(".py")
-    if key.isdigit():
+    if key.isdigit() and len(key) <= 3:  # int() refuses 4,300+ digits with a traceback
         key = f"ex{int(key):02d}"
     key = key.split("_", 1)[0]
     if key in known:
         return known[key]
-    close = difflib.get_close_matches(key, list(known), n=1)
+    close = difflib.get_close_matches(key[:20], list(known), n=1)
     suggestion = f" Did you mean {close[0]}?" if close else ""
+    shown = name if len(name) <= 40 else name[:37] + "..."
     raise UnknownExerciseError(
-        f"There is no exercise called {name!r}.{suggestion} Known exercises: {', '.join(known)}."
+        f"There is no exercise called {shown!r}.{suggestion} Known exercises: {', '.join(known)}."
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -20,11 +21,27 @@ from patterns.course.state import CourseState, progress_text
 from patterns.course.stubs import StubMarkerError, solution_view
 
 
-def _check(args: argparse.Namespace) -> int:
-    from patterns.course.runner import check_exercise
+def _say(text: str) -> bool:
+    """Print; False when the reader has gone (``check ex06 | head -1``), without a traceback."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        # Point stdout at nothing so the interpreter's last flush cannot fail too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return False
+    return True
 
-    verdict = check_exercise(catalog.get(args.exercise).id, course_root())
-    print(verdict.text())
+
+def _check(args: argparse.Namespace) -> int:
+    from patterns.course.runner import check_exercise, interrupted_line
+
+    exercise_id = catalog.get(args.exercise).id
+    try:
+        verdict = check_exercise(exercise_id, course_root())
+    except KeyboardInterrupt:
+        _say(interrupted_line(exercise_id))
+        return 130
+    _say(verdict.text())
     return 0 if verdict.passed else 1
 
 
@@ -49,10 +66,10 @@ def _progress(args: argparse.Namespace) -> int:
 def _hint(args: argparse.Namespace) -> int:
     exercise = catalog.get(args.exercise)
     state = CourseState(course_root())
-    number, total, text = state.next_hint(exercise.id)
-    print(f"{exercise.id}, hint {number} of {total}: {text}")
-    if number == total:
-        print("That was the last hint. The notebook's worked example is the next place to look.")
+    hint = state.reveal_hint(exercise.id)
+    _say(hint.line(exercise.id))
+    if hint.last:
+        _say("That was the last hint: reread the notebook's section on this pattern, or ask.")
     _say_notices(state)
     return 0
 
@@ -95,8 +112,25 @@ def _solution(args: argparse.Namespace) -> int:
     return 0
 
 
+def _started(root: Path, chosen: Sequence[catalog.Exercise]) -> list[str]:
+    """The exercises whose file is no longer the pristine stub."""
+    from patterns.course.stubs import make_stub
+
+    started = []
+    for exercise in chosen:
+        try:
+            solution = (root / "solutions" / exercise.file_name).read_text(encoding="utf-8")
+            current = (root / "exercises" / exercise.file_name).read_text(encoding="utf-8")
+        except (OSError, ValueError):
+            started.append(exercise.id)  # missing or unreadable: its check says why
+            continue
+        if current != make_stub(solution, exercise.id):
+            started.append(exercise.id)
+    return started
+
+
 def _watch(args: argparse.Namespace) -> int:
-    from patterns.course.runner import check_exercise
+    from patterns.course.runner import check_exercise, interrupted_line, terminate_as_interrupt
 
     root = course_root()
     chosen = [catalog.get(args.exercise)] if args.exercise else list(catalog.exercises().values())
@@ -108,23 +142,42 @@ def _watch(args: argparse.Namespace) -> int:
         except OSError:
             return 0
 
+    def recheck(ex_id: str) -> None:
+        try:
+            text = check_exercise(ex_id, root).text()
+        except OSError as error:  # a full disk, an unreadable folder: say so, keep watching
+            text = f"{ex_id} could not be checked: {error}"
+        if not _say(time.strftime("[%H:%M:%S] ") + text):
+            raise KeyboardInterrupt  # nobody reads any more (`watch | head`): stop
+
     seen = {ex_id: stamp(path) for ex_id, path in files.items()}
     names = ", ".join(f"exercises/{ex.file_name}" for ex in chosen)
-    print(f"Watching {names}. Save to re-check; Ctrl+C to stop.", flush=True)
+    _say(f"Watching {names}. Save to re-check; Ctrl+C to stop.")
     runs = 0
+    checking = ""
     try:
-        while args.max_runs is None or runs < args.max_runs:
-            time.sleep(args.interval)  # short polling: portable, and well under 1 s
-            for ex_id, path in files.items():
-                current = stamp(path)
-                if current == seen[ex_id]:
-                    continue
-                seen[ex_id] = current
-                verdict = check_exercise(ex_id, root)
-                print(time.strftime("[%H:%M:%S] ") + verdict.text(), flush=True)
-                runs += 1
+        with terminate_as_interrupt():
+            # Check once at the start, so the learner sees where they stand: the one
+            # exercise named, or every exercise the learner has started.
+            for ex_id in files if args.exercise else _started(root, chosen):
+                checking = ex_id
+                recheck(ex_id)
+                checking = ""
+            while args.max_runs is None or runs < args.max_runs:
+                time.sleep(args.interval)  # short polling: portable, and well under 1 s
+                for ex_id, path in files.items():
+                    current = stamp(path)
+                    if current == seen[ex_id]:
+                        continue
+                    seen[ex_id] = current
+                    checking = ex_id
+                    recheck(ex_id)
+                    checking = ""
+                    runs += 1
     except KeyboardInterrupt:
-        print("Stopped watching.")
+        if checking:
+            _say(interrupted_line(checking))
+        _say("Stopped watching.")
     return 0
 
 

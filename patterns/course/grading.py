@@ -22,11 +22,38 @@ from patterns.course.paths import course_root
 GRADE_ENV = "PATTERNS_GRADE"
 
 
-def target_dir() -> Path:
-    target = os.environ.get(GRADE_ENV, "solutions")
-    if target in ("solutions", "exercises"):
-        return course_root() / target
+def graded_folder(target: str | Path, root: Path | None = None) -> Path:
+    """The folder graded for ``target``: ``"solutions"``, ``"exercises"`` or a folder path."""
+    if str(target) in ("solutions", "exercises"):
+        return (root or course_root()) / str(target)
     return Path(target)
+
+
+def target_dir() -> Path:
+    """The folder this grader run grades, from ``PATTERNS_GRADE``."""
+    return graded_folder(os.environ.get(GRADE_ENV, "solutions"))
+
+
+def syntax_problem(path: Path) -> str:
+    """One sentence if ``path`` cannot be compiled as Python (a syntax error, NUL bytes), else ""."""
+    source = path.read_bytes()
+    if b"\x00" in source:
+        line = source[: source.index(b"\x00")].count(b"\n") + 1
+        return (
+            f"{path.name} contains a NUL byte (a zero byte, often from pasting binary data) "
+            f"on line {line}. Delete it, or restore the stub with "
+            f"`python -m patterns reset {path.name.split('_', 1)[0]}`, then check again."
+        )
+    try:
+        compile(source, str(path), "exec")
+    except SyntaxError as error:
+        where = f" on line {error.lineno}" if error.lineno else ""
+        return (
+            f"{path.name} has a syntax error{where}: {error.msg}. Fix that line, then check again."
+        )
+    except ValueError as error:  # pragma: no cover - NUL bytes are caught above
+        return f"{path.name} cannot be read as Python ({error})."
+    return ""
 
 
 def load_graded(exercise_id: str) -> ModuleType:
@@ -49,14 +76,11 @@ def load_graded(exercise_id: str) -> ModuleType:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses and pickling look the module up by name
+    problem = syntax_problem(path)
+    if problem:
+        pytest.fail(problem, pytrace=False)
     try:
         spec.loader.exec_module(module)
-    except SyntaxError as error:
-        pytest.fail(
-            f"{path.name} has a syntax error on line {error.lineno}: {error.msg}. "
-            "Fix that line, then check again.",
-            pytrace=False,
-        )
     except Exception as error:
         pytest.fail(
             f"Importing {path.name} raised {type(error).__name__}: {error}. "

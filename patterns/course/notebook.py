@@ -36,17 +36,20 @@ def _in_kernel() -> bool:
 
 def check(exercise: str) -> CheckView | _Text:
     """Grade ``exercises/<exercise>`` and show the verdict (a widget in a notebook)."""
-    from patterns.course.runner import check_exercise
+    from patterns.course.runner import check_exercise, interrupted_line
 
     try:
         chosen = catalog.get(exercise)
     except catalog.UnknownExerciseError as error:
         return _Text(f"error: {error}")
     root = course_root()
-    verdict = check_exercise(chosen.id, root)
+    try:
+        verdict = check_exercise(chosen.id, root)
+    except KeyboardInterrupt:  # the interrupt button: the grader is stopped, say so in one line
+        return _Text(interrupted_line(chosen.id))
     if not _in_kernel():
         return _Text(verdict.text())
-    return CheckView(verdict, lambda: CourseState(root).next_hint(chosen.id))
+    return CheckView(verdict, lambda: CourseState(root).reveal_hint(chosen.id))
 
 
 def hint(exercise: str) -> _Text:
@@ -56,8 +59,8 @@ def hint(exercise: str) -> _Text:
     except catalog.UnknownExerciseError as error:
         return _Text(f"error: {error}")
     state = CourseState(course_root())
-    number, total, text = state.next_hint(chosen.id)
-    return _Text("\n".join([f"{chosen.id}, hint {number} of {total}: {text}", *_notes(state)]))
+    line = state.reveal_hint(chosen.id).line(chosen.id)
+    return _Text("\n".join([line, *_notes(state)]))
 
 
 def quiz(quiz_id: str) -> Quiz | _Text:

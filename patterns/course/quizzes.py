@@ -50,9 +50,7 @@ def _load(path: Path) -> list[Question]:
         Question(
             id=entry["id"],
             text=entry["text"],
-            options=tuple(
-                Option(o["text"], bool(o["correct"]), o["why"]) for o in entry["option"]
-            ),
+            options=tuple(Option(o["text"], bool(o["correct"]), o["why"]) for o in entry["option"]),
         )
         for entry in data.get("question", [])
     ]

@@ -1,134 +1,393 @@
 """Run one exercise's grader in a separate process and turn its report into a Verdict.
 
 A separate process because the learner's code may loop forever, crash the
-interpreter or leave state behind; the process group is killed on timeout.
+interpreter or leave state behind. The grader runs in its own process group,
+and every way out of a check (the end, the timeout, Ctrl+C, the notebook's
+interrupt button, SIGTERM) stops that whole group and removes the scratch folder.
 Kept light on imports (no pytest, nbformat or widgets here) so ``check`` is fast.
+
+The steps: :func:`build_command`, :func:`run` (with its interrupts), :func:`read_report`,
+then :func:`verdict_from_report` judges what came back, honestly: a session that
+ended early, crashed or reported fewer behaviours than it collected is never a pass.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
+import re
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from dataclasses import replace
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from patterns.course import catalog
-from patterns.course.grading import GRADE_ENV
+from patterns.course.grading import GRADE_ENV, graded_folder, syntax_problem
 from patterns.course.paths import ROOT_ENV, course_root
+from patterns.course.report_schema import DEADLINE_ENV, REPORT_ENV, GraderReport
 from patterns.course.verdict import CaseOutcome, Verdict
 
 if TYPE_CHECKING:
     from patterns.course.state import CourseState
 
+TIMEOUT_ENV = "PATTERNS_CHECK_TIMEOUT"
+#: After an interrupt the grader gets this long to tear down (stop its PostgreSQL
+#: server, delete its files) before its whole process group is killed.
+GRACE_SECONDS = 2.0
+#: The sentence for a grader run by a Python that lacks the course's packages.
+ACTIVATE_VENV = (
+    "activate the course's environment first (`source .venv/bin/activate`, on Windows "
+    "`.venv\\Scripts\\activate`) or run `.venv/bin/python -m patterns ...`, then check again."
+)
 
-def _syntax_problem(path: Path) -> str:
+
+class BadSettingError(ValueError):
+    """An environment variable of the check has a value it cannot use."""
+
+
+@dataclass(frozen=True)
+class GraderRun:
+    """How the grader process ended."""
+
+    returncode: int
+    output: str  # what pytest itself printed (the learner's prints are in the report)
+    seconds: float
+    timed_out: bool
+
+
+def interrupted_line(exercise_id: str) -> str:
+    """What an interrupted check says, in one line, wherever it was interrupted."""
+    return f"{exercise_id}: check interrupted; the grader was stopped and nothing was recorded."
+
+
+def check_timeout(exercise: catalog.Exercise) -> float:
+    """The catalog's timeout, or ``PATTERNS_CHECK_TIMEOUT`` when set (seconds)."""
+    raw = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not raw:
+        return exercise.timeout
     try:
-        compile(path.read_bytes(), str(path), "exec")
-    except SyntaxError as error:
-        return (
-            f"{path.name} has a syntax error on line {error.lineno}: {error.msg}. "
-            "Fix that line and check again."
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        shown = raw if len(raw) <= 20 else raw[:17] + "..."
+        raise BadSettingError(
+            f"{TIMEOUT_ENV}={shown!r} is not a number of seconds: set it to a positive "
+            f"number such as 30, or unset it."
         )
-    except ValueError as error:  # e.g. NUL bytes
-        return f"{path.name} cannot be read as Python ({error})."
-    return ""
+    return seconds
+
+
+def build_command(exercise: catalog.Exercise, root: Path, scratch: Path) -> list[str]:
+    """The pytest command line that grades one exercise, its temporary files in ``scratch``."""
+    return [
+        sys.executable, "-m", "pytest", exercise.grader,
+        "-q", "--no-header", "-p", "patterns.course.report",
+        # Built-in plugins a grader never needs; each costs start-up time.
+        "-p", "no:cacheprovider", "-p", "no:doctest", "-p", "no:junitxml",
+        "-p", "no:pastebin", "-p", "no:legacypath", "-p", "no:stepwise",
+        "-p", "no:setuponly", "-p", "no:setupplan", "-p", "no:faulthandler",
+        # Without log capture, what the learner's code logs lands in captured stderr,
+        # which the verdict shows beside their prints.
+        "-p", "no:logging",
+        "--rootdir", str(root), "-o", "addopts=",
+        # tmp_path folders inside the scratch folder, so they go when it goes.
+        "--basetemp", str(scratch / "tmp"),
+    ]  # fmt: skip
+
+
+def grader_environment(graded: Path, root: Path, report: Path, timeout: float) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            GRADE_ENV: str(graded),
+            ROOT_ENV: str(root),
+            REPORT_ENV: str(report),
+            # Past our own timeout and grace: the grader's last resort if we are killed.
+            DEADLINE_ENV: str(timeout + GRACE_SECONDS + 1),
+            # Plugin autoload (anyio and friends) costs about 0.2 s per run.
+            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+            # hypothesis-based graders: keep its example database out of the course root
+            "HYPOTHESIS_STORAGE_DIRECTORY": str(root / ".course" / "hypothesis"),
+        }
+    )
+    return env
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Inside the block, SIGTERM raises KeyboardInterrupt, so cleanup runs as for Ctrl+C.
+
+    Only the main thread can set signal handlers; elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill the grader and everything in its process group (on Windows: the grader only)."""
+    if not hasattr(os, "killpg"):
+        process.kill()
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def _kill_strays(env: dict[str, str]) -> None:
+    """Kill what left the grader's group (``setsid``, a daemon's double fork) but still
+    carries this check's environment: its report path is unique to this check.
+
+    Linux only (``/proc``); a few milliseconds, where psutil would cost 0.1 s to import.
+    """
+    proc = Path("/proc")
+    if not (proc / "self" / "environ").exists():
+        return
+    needle = f"{REPORT_ENV}={env[REPORT_ENV]}\0".encode()
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if needle in (entry / "environ").read_bytes():
+                os.kill(int(entry.name), signal.SIGKILL)
+        except OSError:  # gone already, or another user's process
+            continue
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Ask the grader to stop (SIGINT: pytest tears its fixtures down), then kill its group."""
+    try:
+        if hasattr(os, "killpg"):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGINT)
+            process.wait(GRACE_SECONDS)
+    except (subprocess.TimeoutExpired, KeyboardInterrupt):
+        pass  # a loop that swallows KeyboardInterrupt, or a second press: no more waiting
+    finally:
+        _kill_group(process)
+        process.wait()
+
+
+def run(command: list[str], env: dict[str, str], cwd: Path, timeout: float, log: Path) -> GraderRun:
+    """Run the grader in its own process group; nothing it started outlives this call.
+
+    Output goes to a file, not a pipe: a process the learner's code leaves behind
+    would hold a pipe open and make us wait for it.
+    """
+    started = time.monotonic()
+    timed_out = False
+    with terminate_as_interrupt(), open(log, "wb") as output:
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=output,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _stop(process)
+        except BaseException:  # Ctrl+C, the interrupt button, SIGTERM: stop, then let it through
+            _stop(process)
+            raise
+        finally:
+            _kill_group(process)  # whatever the learner's code started in the group
+            _kill_strays(env)
+    text = log.read_text(encoding="utf-8", errors="replace")
+    return GraderRun(process.returncode, text, time.monotonic() - started, timed_out)
+
+
+def read_report(path: Path) -> GraderReport | None:
+    """The plugin's report, or None when the grader stopped before writing it."""
+    try:
+        report: GraderReport = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return report
+
+
+def _exit_status(code: int) -> str:
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"exit status {code}, killed by {signal.Signals(-code).name}"
+    return f"exit status {code}"
+
+
+def _missing_module(output: str) -> str:
+    found = re.search(r"No module named '?([\w]+)", output)
+    return found.group(1) if found else ""
+
+
+def verdict_from_report(
+    base: Verdict, report: GraderReport | None, grader: GraderRun, timeout: float
+) -> Verdict:
+    """Judge what the grader reported; a partial or broken run is never a pass."""
+    if grader.timed_out:
+        return replace(
+            base,
+            problem=f"the grader was stopped after {timeout:g} s. Look for an infinite "
+            "loop (a `while` whose condition never changes, or an endless generator "
+            "consumed with list()).",
+        )
+    if report is None:
+        missing = _missing_module(grader.output)
+        if missing:
+            return _not_checked(base, f"this Python lacks the package '{missing}'; {ACTIVATE_VENV}")
+        tail = grader.output.strip().splitlines()[-5:]
+        shown = ". Its last lines:\n    " + "\n    ".join(tail) if tail else "."
+        return replace(
+            base,
+            problem=f"the grader stopped before reporting ({_exit_status(grader.returncode)}). "
+            f"Does your code end the program (os._exit, a signal to itself)?{shown}",
+        )
+    outcomes = tuple(
+        CaseOutcome(
+            t["test"],
+            t["behaviour"],
+            t["outcome"] == "passed",
+            t["reason"],
+            printed=tuple(t["printed"]),
+            hints=tuple(t["hints"]),
+        )
+        for t in report["tests"]
+    )
+    base = replace(base, outcomes=outcomes, seconds=grader.seconds)
+    failing = [t for t in report["tests"] if t["outcome"] != "passed"]
+    if failing and all(t["missing_postgres"] for t in failing):
+        return _not_checked(
+            base,
+            "PostgreSQL could not be started on this machine, so nothing was graded. "
+            "Run `python -m patterns doctor` to see what is missing.",
+        )
+    errors = report["collection_errors"]
+    missing = next((e["missing_module"] for e in errors if e["missing_module"]), "")
+    if missing:
+        return _not_checked(base, f"this Python lacks the package '{missing}'; {ACTIVATE_VENV}")
+    if errors:
+        return _not_checked(base, f"the grader could not be loaded: {errors[0]['reason']}")
+    if report["interrupted"]:
+        return replace(base, problem=f"the grading session ended early: {report['interrupted']}.")
+    if not outcomes:
+        return _not_checked(base, "the grader collected no tests (is the grader file intact?).")
+    skipped = [t for t in report["tests"] if t["outcome"] == "skipped"]
+    if skipped:
+        return _not_checked(
+            base, f"{len(skipped)} behaviours were skipped: {skipped[0]['reason']}."
+        )
+    if len(outcomes) < report["collected"] or report["exitstatus"] not in (0, 1):
+        return replace(
+            base,
+            problem=f"the grader stopped early: {len(outcomes)} of {report['collected']} "
+            f"behaviours reported ({_exit_status(report['exitstatus'])}).",
+        )
+    return base
+
+
+def _not_checked(base: Verdict, problem: str) -> Verdict:
+    """A verdict that says nothing about the learner's code: nothing is recorded."""
+    return replace(base, problem=problem, attempt=False)
+
+
+def _precheck(exercise: catalog.Exercise, graded_file: Path) -> Verdict | None:
+    """Problems found before starting the grader: a missing file, bad settings, no PostgreSQL."""
+    base = Verdict(exercise.id, exercise.title, hints_available=len(exercise.hints))
+    reset = f"`python -m patterns reset {exercise.id}`"
+    if graded_file.is_dir():
+        return _not_checked(
+            base,
+            f"{graded_file} is a folder, not a Python file. Move it aside, then {reset} "
+            "restores the starting stub.",
+        )
+    if not graded_file.is_file():
+        return _not_checked(base, f"{graded_file} is missing. Restore it with {reset}.")
+    try:
+        check_timeout(exercise)
+    except BadSettingError as error:
+        return _not_checked(base, str(error))
+    try:
+        problem = syntax_problem(graded_file)
+    except OSError as error:  # no read permission, a broken disk
+        return _not_checked(base, f"{graded_file} cannot be read ({error.strerror}).")
+    if problem:
+        return replace(base, problem=problem)
+    if exercise.needs_postgres:
+        from patterns.lab import PostgresNotFoundError, find_binaries
+
+        try:
+            find_binaries()
+        except PostgresNotFoundError as error:
+            return _not_checked(
+                base,
+                f"{exercise.id} needs PostgreSQL, which was not found ({str(error).rstrip('.')}). "
+                "Run `python -m patterns doctor` to see what is missing.",
+            )
+    return None
 
 
 def run_grader(
     exercise_id: str, target: str | Path = "exercises", root: Path | None = None
 ) -> Verdict:
-    """Grade ``target`` (``"exercises"``, ``"solutions"`` or a folder) for one exercise."""
+    """Grade ``target`` (``"exercises"``, ``"solutions"`` or a folder) for one exercise.
+
+    Raises KeyboardInterrupt when interrupted, after the grader is stopped.
+    """
     exercise = catalog.get(exercise_id)
     root = root or course_root()
-    target_dir = root / target if target in ("exercises", "solutions") else Path(target)
-    graded_file = target_dir / exercise.file_name
+    graded = graded_folder(target, root)
+    early = _precheck(exercise, graded / exercise.file_name)
+    if early is not None:
+        return early
     base = Verdict(exercise.id, exercise.title, hints_available=len(exercise.hints))
-    if not graded_file.exists():
-        return _with_problem(
-            base,
-            f"{graded_file} is missing. Restore it with `python -m patterns reset {exercise.id}`.",
+    timeout = check_timeout(exercise)
+    with tempfile.TemporaryDirectory(prefix="patterns-check-") as folder:
+        scratch = Path(folder)
+        report_path = scratch / "report.json"
+        grader = run(
+            build_command(exercise, root, scratch),
+            grader_environment(graded, root, report_path, timeout),
+            root,
+            timeout,
+            scratch / "output.txt",
         )
-    problem = _syntax_problem(graded_file)
-    if problem:
-        return _with_problem(base, problem)
-
-    with tempfile.TemporaryDirectory(prefix="patterns-check-") as scratch:
-        report_path = Path(scratch) / "report.json"
-        env = dict(os.environ)
-        env.update(
-            {
-                GRADE_ENV: str(target_dir),
-                ROOT_ENV: str(root),
-                "PATTERNS_REPORT": str(report_path),
-                # Plugin autoload (anyio and friends) costs about 0.2 s per run.
-                "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-                # hypothesis-based graders: keep its example database out of the course root
-                "HYPOTHESIS_STORAGE_DIRECTORY": str(root / ".course" / "hypothesis"),
-            }
-        )
-        command = [
-            sys.executable, "-m", "pytest", exercise.grader,
-            "-q", "--no-header", "-p", "patterns.course.report",
-            # Built-in plugins a grader never needs; each costs start-up time.
-            "-p", "no:cacheprovider", "-p", "no:doctest", "-p", "no:junitxml",
-            "-p", "no:pastebin", "-p", "no:legacypath", "-p", "no:stepwise",
-            "--rootdir", str(root), "-o", "addopts=",
-        ]  # fmt: skip
-        timeout = float(os.environ.get("PATTERNS_CHECK_TIMEOUT", exercise.timeout))
-        started = time.monotonic()
-        process = subprocess.Popen(
-            command,
-            cwd=root,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # so a timeout can kill everything it started
-        )
-        try:
-            output, _ = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
-            return _with_problem(
-                base,
-                f"the grader was stopped after {timeout:g} s. Look for an infinite "
-                "loop (a `while` whose condition never changes, or an endless generator "
-                "consumed with list()).",
-            )
-        seconds = time.monotonic() - started
-        try:
-            report = json.loads(report_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            tail = output.decode(errors="replace").strip().splitlines()[-5:]
-            return _with_problem(
-                base, "the grader crashed before reporting:\n    " + "\n    ".join(tail)
-            )
-    outcomes = tuple(
-        CaseOutcome(t["test"], t["behaviour"], t["outcome"] == "passed", t["reason"])
-        for t in report["tests"]
-    )
-    if not outcomes:
-        return _with_problem(base, "the grader collected no tests (is the grader file intact?).")
-    return Verdict(
-        exercise.id, exercise.title, outcomes, seconds=seconds, hints_available=len(exercise.hints)
-    )
+        report = None if grader.timed_out else read_report(report_path)
+    return verdict_from_report(base, report, grader, timeout)
 
 
 def check_exercise(exercise_id: str, root: Path) -> Verdict:
-    """Grade the learner's file and record the result in their progress."""
+    """Grade the learner's file and record the result in their progress.
+
+    Nothing is recorded when the check said nothing about their code. A progress
+    file that cannot be written costs a note, never the verdict.
+    """
     from patterns.course.state import CourseState
 
     verdict = run_grader(exercise_id, "exercises", root)
+    if not verdict.attempt:
+        return verdict
     state = CourseState(root)
-    notes = state.record_check(verdict)  # never raises: state problems are notes
+    try:
+        notes = state.record_check(verdict)  # state problems come back as sentences
+    except Exception as error:  # the learner's state file may be in any shape
+        notes = (f"your progress could not be saved ({error}).",)
     _tell_the_room(state)
-    return replace(verdict, notes=notes) if notes else verdict
+    return replace(verdict, notes=(*verdict.notes, *notes)) if notes else verdict
 
 
 def _tell_the_room(state: CourseState) -> None:
@@ -137,7 +396,3 @@ def _tell_the_room(state: CourseState) -> None:
 
     if room_url() is not None:
         send_progress([row.to_json() for row in state.summary()])
-
-
-def _with_problem(base: Verdict, problem: str) -> Verdict:
-    return Verdict(base.exercise, base.title, problem=problem, hints_available=base.hints_available)

@@ -27,7 +27,7 @@ from typing import Literal, TypedDict, cast
 from patterns.course import catalog
 from patterns.course.paths import stamped_path, state_dir
 from patterns.course.stubs import restore_stub
-from patterns.course.verdict import Verdict
+from patterns.course.verdict import Hint, Verdict
 
 try:  # POSIX; elsewhere (native Windows, where the course runs through conda) no lock
     import fcntl
@@ -36,6 +36,13 @@ except ImportError:  # pragma: no cover - not on the platforms the tests run on
 
 LastResult = Literal["pass", "fail", "reset"]
 _LAST_RESULTS = ("pass", "fail", "reset")
+
+
+class HintTarget(TypedDict):
+    """What ``hint`` aims at next: a behaviour that failed and the hints its test carries."""
+
+    behaviour: str
+    hints: list[str]
 
 
 class ProgressEntry(TypedDict, total=False):
@@ -47,6 +54,8 @@ class ProgressEntry(TypedDict, total=False):
     first_passed: str  # local time, ISO 8601, of the first pass
     last_checked: str
     last_result: LastResult  # of the latest check, or "reset" after a reset
+    hint_target: HintTarget  # the last check's first failing behaviour and its own hints
+    behaviour_hints_shown: dict[str, int]  # aimed hints revealed, by behaviour sentence
 
 
 # What each known field must be; anything else in an entry is dropped with a note.
@@ -263,6 +272,12 @@ class CourseState:
             entry["checks"] = entry.get("checks", 0) + 1
             entry["last_checked"] = time.strftime("%Y-%m-%dT%H:%M:%S")
             entry["last_result"] = "pass" if verdict.passed else "fail"
+            # The first failing behaviour and its own hints: what `hint` aims at next.
+            behaviour, hints = verdict.hint_target()
+            if hints:
+                entry["hint_target"] = HintTarget(behaviour=behaviour, hints=list(hints))
+            else:
+                entry.pop("hint_target", None)
             if verdict.passed and not entry.get("passed"):
                 entry["passed"] = True
                 entry["first_passed"] = entry["last_checked"]
@@ -274,12 +289,29 @@ class CourseState:
 
     def next_hint(self, exercise_id: str) -> tuple[int, int, str]:
         """Reveal one more hint: (number, total, text). Repeats the last once all are shown."""
-        hints = catalog.get(exercise_id).hints
+        hint = self.reveal_hint(exercise_id)
+        return hint.number, hint.total, hint.text
+
+    def reveal_hint(self, exercise_id: str) -> Hint:
+        """The next hint for the first failing behaviour of the last check, if that
+        behaviour has hints of its own, else the next of the catalog's general hints.
+
+        Counters: ``hints_shown`` for the general hints, ``behaviour_hints_shown``
+        keyed by the behaviour's sentence for the aimed ones.
+        """
+        general = catalog.get(exercise_id).hints
         with self._update() as data:
             entry = data.setdefault(exercise_id, ProgressEntry())
-            shown = min(entry.get("hints_shown", 0) + 1, len(hints))
+            target = entry.get("hint_target")
+            if target and target["hints"]:
+                behaviour, texts = target["behaviour"], target["hints"]
+                counters = entry.setdefault("behaviour_hints_shown", {})
+                shown = min(counters.get(behaviour, 0) + 1, len(texts))
+                counters[behaviour] = shown
+                return Hint(shown, len(texts), texts[shown - 1], behaviour)
+            shown = min(entry.get("hints_shown", 0) + 1, len(general))
             entry["hints_shown"] = shown
-        return shown, len(hints), hints[shown - 1]
+            return Hint(shown, len(general), general[shown - 1])
 
     def reset(self, exercise_id: str) -> Path | None:
         """Restore the pristine stub (the learner's version is backed up first) and
@@ -339,11 +371,30 @@ def _clean(raw: object) -> tuple[Progress, list[str]]:
             bad.append("passed")
         if "last_result" in entry and entry["last_result"] not in _LAST_RESULTS:
             bad.append("last_result")
+        if "hint_target" in entry and not _is_hint_target(entry["hint_target"]):
+            bad.append("hint_target")
+        if "behaviour_hints_shown" in entry and not (
+            isinstance(entry["behaviour_hints_shown"], dict)
+            and all(
+                isinstance(k, str) and _is_count(v)
+                for k, v in entry["behaviour_hints_shown"].items()
+            )
+        ):
+            bad.append("behaviour_hints_shown")
         if bad:
             wrong = ", ".join(f"{key}={entry.pop(key)!r}" for key in bad)
             problems.append(f"{exercise_id} had {wrong}")
         data[exercise_id] = cast(ProgressEntry, entry)
     return data, problems
+
+
+def _is_hint_target(value: object) -> bool:
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("behaviour"), str)
+        and isinstance(value.get("hints"), list)
+        and all(isinstance(text, str) for text in value["hints"])
+    )
 
 
 def _is_count(value: object) -> bool:

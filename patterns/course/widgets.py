@@ -17,7 +17,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from patterns.course.state import ProgressRow, progress_text
-from patterns.course.verdict import Verdict
+from patterns.course.verdict import Hint, Verdict
 
 
 class _TextFallback:
@@ -37,22 +37,33 @@ def _verdict_html(verdict: Verdict) -> str:
     parts = [
         f"<div style='color:{colour};font-weight:bold'>{html.escape(verdict.headline())}</div>"
     ]
-    if verdict.detail():
-        parts.append(f"<div><b>Why:</b> <code>{html.escape(verdict.detail())}</code></div>")
     rows = "".join(
-        f"<li>{'✓' if ok else '✗'} {html.escape(behaviour)}"
-        f"{f' ({cases} cases)' if cases > 1 else ''}</li>"
-        for behaviour, ok, cases in verdict.behaviours()
+        f"<li>{'✓' if result.passed else '✗'} {html.escape(result.behaviour)}"
+        f"{f' ({result.cases} cases)' if result.cases > 1 else ''}"
+        f"{f'<br><b>Why:</b> <code>{html.escape(result.why)}</code>' if result.why else ''}</li>"
+        for result in verdict.behaviours()
     )
     if rows:
         parts.append(f"<ul style='margin:4px 0'>{rows}</ul>")
+    printed = verdict.printed()
+    if printed:
+        parts.append(
+            f"<div>Your code printed (last {len(printed)} lines, while failing):</div>"
+            f"<pre>{html.escape(chr(10).join(printed))}</pre>"
+        )
     return "".join(parts)
 
 
 class CheckView(_TextFallback, widgets.VBox):  # type: ignore[misc]
-    """The verdict of one check, with a "show hint" button while it fails."""
+    """The verdict of one check, with a "show hint" button while it fails.
 
-    def __init__(self, verdict: Verdict, next_hint: Callable[[], tuple[int, int, str]]) -> None:
+    ``next_hint`` reveals the next hint (aimed at the first failing behaviour when
+    it has its own); it may return a :class:`Hint` or a ``(number, total, text)`` tuple.
+    """
+
+    def __init__(
+        self, verdict: Verdict, next_hint: Callable[[], Hint | tuple[int, int, str]]
+    ) -> None:
         self.verdict = verdict
         self._next_hint = next_hint
         self.summary = widgets.HTML(_verdict_html(verdict))
@@ -60,15 +71,16 @@ class CheckView(_TextFallback, widgets.VBox):  # type: ignore[misc]
         self.hint_area = widgets.HTML("")
         self.hint_button.on_click(lambda _button: self.show_hint())
         children: list[widgets.Widget] = [self.summary]
-        if not verdict.passed and verdict.hints_available:
+        if verdict.hint_prompt():
             children += [self.hint_button, self.hint_area]
         super().__init__(children=children)
 
     def show_hint(self) -> str:
-        number, total, text = self._next_hint()
-        line = f"Hint {number} of {total}: {text}"
+        revealed = self._next_hint()
+        hint = revealed if isinstance(revealed, Hint) else Hint(*revealed)
+        line = hint.line(self.verdict.exercise)
         self.hint_area.value += f"<div>{html.escape(line)}</div>"
-        if number == total:
+        if hint.last:
             self.hint_button.disabled = True
         return line
 

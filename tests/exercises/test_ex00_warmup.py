@@ -23,6 +23,10 @@ def test_shares_add_up_to_the_total(ex00: ModuleType, total: int, people: int) -
     assert sum(shares) == total, f"{call} returned {shares!r}, which adds up to {sum(shares)}"
 
 
+@pytest.mark.hints(
+    "divmod(total_cents, people) gives the equal share and the leftover cents in one call.",
+    "The first `leftover` people get share + 1: [share + 1] * leftover + [share] * (people - leftover).",
+)
 def test_shares_differ_by_at_most_one_cent_first_ones_larger(ex00: ModuleType) -> None:
     """Shares differ by at most one cent, and the first people get the extra cents."""
     shares = ex00.split_evenly(1000, 3)
@@ -35,6 +39,10 @@ def test_shares_differ_by_at_most_one_cent_first_ones_larger(ex00: ModuleType) -
     )
 
 
+@pytest.mark.hints(
+    "Check the arguments first, before dividing: people < 1 or total_cents < 0 cannot be split.",
+    "raise ValueError(f'people must be at least 1, got {people}'): the message names the value.",
+)
 @pytest.mark.parametrize(("total", "people"), [(100, 0), (100, -2), (-5, 2)])
 def test_refuses_impossible_splits_with_value_error(
     ex00: ModuleType, total: int, people: int
