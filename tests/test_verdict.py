@@ -19,9 +19,9 @@ import pytest
 
 from patterns.course import catalog
 from patterns.course.paths import ROOT_ENV
-from patterns.course.stubs import pristine_course
 from patterns.course.report_schema import CaseRecord, GraderReport
 from patterns.course.runner import GraderRun, run_grader, verdict_from_report
+from patterns.course.stubs import pristine_course
 from patterns.course.verdict import PRINTED_LINES_SHOWN, Verdict
 
 ROOT = Path(__file__).resolve().parents[1]
