@@ -245,7 +245,9 @@ def leaky_query(url: str, query: str, params: Sequence[Any] = ()) -> psycopg.Cur
     """Run a query and return its cursor. NEVER DO THIS: the connection stays open.
 
     The returned cursor keeps its connection alive for as long as anyone holds
-    the cursor; nothing ever closes it explicitly. A session leaks per call.
+    the cursor; nothing closes it explicitly. Each call leaks a session until the
+    last reference goes and garbage collection closes it (with a ResourceWarning),
+    which is whenever the program happens to drop it: not a resource policy.
     """
     conn = psycopg.connect(url, autocommit=True)
     return conn.execute(query, params)
