@@ -135,10 +135,10 @@ def test_a_negative_counter_restarts_at_zero_and_the_rest_of_the_entry_stays(cou
 
 def test_fields_the_state_does_not_know_survive_a_write(course: Path) -> None:
     """A field written by another version of the tooling is kept, not dropped."""
-    write_progress(course, '{"ex00": {"checks": 1, "hint_target": {"behaviour": "b"}}}')
+    write_progress(course, '{"ex00": {"checks": 1, "tutor_note": {"said": "b"}}}')
     CourseState(course).record_check(verdict("ex00", passed=False))
     data = json.loads(progress_file(course).read_text(encoding="utf-8"))
-    assert data["ex00"]["hint_target"] == {"behaviour": "b"} and data["ex00"]["checks"] == 2
+    assert data["ex00"]["tutor_note"] == {"said": "b"} and data["ex00"]["checks"] == 2
 
 
 def test_a_healthy_file_says_nothing_and_keeps_nothing_aside(course: Path) -> None:
@@ -308,3 +308,13 @@ def test_concurrent_writers_lose_no_update(course: Path) -> None:
     data = json.loads(progress_file(course).read_text(encoding="utf-8"))
     assert data["ex00"]["checks"] == writers * rounds
     assert data["ex01"]["hints_shown"] == len(catalog.get("ex01").hints)
+
+
+def test_a_malformed_hint_target_is_dropped_with_a_note(course: Path) -> None:
+    """A hand-edited hint target (hints not a list of texts) is dropped and said, not trusted."""
+    write_progress(course, '{"ex00": {"checks": 1, "hint_target": {"behaviour": "b", "hints": 3}}}')
+    state = CourseState(course)
+    state.record_check(verdict("ex00", passed=False))
+    data = json.loads(progress_file(course).read_text(encoding="utf-8"))
+    assert "hint_target" not in data["ex00"] and data["ex00"]["checks"] == 2
+    assert any("hint_target" in notice for notice in state.notices), state.notices
