@@ -317,7 +317,7 @@ def test_watch_checks_once_at_start_and_survives_a_broken_state_folder(course: P
     result = cli("watch", "ex00", "--max-runs", "0")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ex00: 3 of 3 behaviours fail" in result.stdout
-    assert "Note: your progress could not be saved" in result.stdout
+    assert "Note: .course is a file, not a folder, so your progress cannot be kept" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
 
 
