@@ -191,6 +191,14 @@ def test_every_dependency_is_a_required_keyword_argument(ex04: ModuleType) -> No
         + ". Hidden dependency: a default reaches for a part the caller did not pass; make "
         "every one required and build the real parts in compose()."
     )
+    positional = [
+        name for name in HIDDEN if parameters[name].kind is not inspect.Parameter.KEYWORD_ONLY
+    ]
+    assert not positional, (
+        f"PasswordResets.__init__ also takes {', '.join(positional)} by position: "
+        "PasswordResets(a, b, c, d) would silently accept a clock and a token source swapped. "
+        "Make them keyword-only: `def __init__(self, *, accounts, mailer, clock, new_token)`"
+    )
 
 
 def test_the_module_holds_no_mailer_or_repository(ex04: ModuleType) -> None:
@@ -475,7 +483,7 @@ def test_compose_builds_fresh_parts_each_time(ex04: ModuleType) -> None:
     "remove `import random` and `import string`.",
 )
 def test_compose_draws_unpredictable_codes_from_secrets(ex04: ModuleType) -> None:
-    """compose()'s codes are long, never repeat, and do not follow from random's seed."""
+    """compose()'s codes hold 16 random bytes, never repeat, and do not follow from random's seed."""
     compose = composed(ex04)
     uses_random = [
         name
@@ -509,9 +517,9 @@ def test_compose_draws_unpredictable_codes_from_secrets(ex04: ModuleType) -> Non
         f"three requests through one compose() service mailed the codes {first}; every "
         "request needs a fresh, unguessable code: new_token=lambda: secrets.token_urlsafe(16)"
     )
-    assert all(len(code) >= 16 for code in first), (
-        f"compose()'s codes {first} are shorter than 16 characters: easy to guess. Use "
-        "secrets.token_urlsafe(16)"
+    assert all(len(code) >= 22 for code in first), (
+        f"compose()'s codes {first} are shorter than the 22 characters of "
+        "secrets.token_urlsafe(16) (16 random bytes): fewer random bytes, easier to guess"
     )
     assert first != again, (
         f"after random.seed(1234), two compose() services mailed the same codes {first}: "
