@@ -201,6 +201,9 @@ def test_every_dependency_is_a_required_keyword_argument(ex04: ModuleType) -> No
     )
 
 
+@pytest.mark.hints(
+    "Delete the MAILER = ... and REPOSITORY = ... lines: compose() builds the real parts.",
+)
 def test_the_module_holds_no_mailer_or_repository(ex04: ModuleType) -> None:
     """The module builds no mailer or repository at import: no MAILER, no REPOSITORY."""
     parts = (ex04.InMemoryAccounts, ex04.ConsoleMailer)
@@ -420,6 +423,10 @@ def mailed_code(text: str) -> str:
     return found[1]
 
 
+@pytest.mark.hints(
+    "compose() passes the real parts in: InMemoryAccounts(accounts), ConsoleMailer(stream), "
+    "clock=lambda: datetime.now(UTC) (aware, never a fixed date).",
+)
 def test_compose_builds_a_working_service_from_real_parts(
     ex04: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -456,6 +463,9 @@ def test_compose_builds_a_working_service_from_real_parts(
     assert service.redeem(code).name == "Ada", "redeeming the mailed code should return Ada"
 
 
+@pytest.mark.hints(
+    "Build every part inside compose(), on each call; nothing at module level.",
+)
 def test_compose_builds_fresh_parts_each_time(ex04: ModuleType) -> None:
     """Two services from compose() share nothing: no accounts, codes or mails leak across."""
     compose = composed(ex04)
