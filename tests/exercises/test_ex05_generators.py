@@ -180,6 +180,10 @@ def test_at_least_keeps_the_level_and_above(ex05: ModuleType) -> None:
     )
 
 
+@pytest.mark.hints(
+    "A function with a yield in it runs nothing until the first next(). Check the level in "
+    "at_least itself, then return a generator expression (or call an inner generator).",
+)
 def test_at_least_refuses_an_unknown_level_at_the_call(ex05: ModuleType) -> None:
     """An unknown level raises ValueError when at_least is called, before any iteration."""
     call = call_repr("at_least", "<events>", "loud")
@@ -487,6 +491,10 @@ def timed_events(draw: st.DrawFn) -> list[tuple[timedelta, str]]:
     return [(timedelta(microseconds=o), s) for o, s in zip(offsets, services, strict=False)][:count]
 
 
+@pytest.mark.hints(
+    "A window starts at event.at - (event.at - EPOCH) % timedelta(seconds=seconds); yield the "
+    "open window when an event of a later one arrives, and the last one at the end.",
+)
 @GRADING
 @given(
     timed_events(),
@@ -573,6 +581,10 @@ def log_lines(draw: st.DrawFn) -> list[tuple[str, tuple[datetime, str, str] | st
     return lines
 
 
+@pytest.mark.hints(
+    "Number the lines with enumerate(lines, start=1) before skipping blank ones, so a blank "
+    "line still counts; a bad line goes to report.count_malformed(number, reason, line).",
+)
 @GRADING
 @given(log_lines())
 @example(

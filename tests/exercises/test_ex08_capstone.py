@@ -112,6 +112,10 @@ def charge(ex08: ModuleType, gateway: Any, order: Order, policy: RetryPolicy, wh
         )
 
 
+@pytest.mark.hints(
+    "Where is the key made? If it is made inside the function the policy calls again, every "
+    "retry makes a new one.",
+)
 def test_a_retry_after_a_lost_answer_sends_the_same_key(ex08: ModuleType) -> None:
     """When the gateway charged but its answer was lost, the retry replays the same charge."""
     gateway = Gateway(lose=(1,))
@@ -125,6 +129,10 @@ def test_a_retry_after_a_lost_answer_sends_the_same_key(ex08: ModuleType) -> Non
     )
 
 
+@pytest.mark.hints(
+    "A key drawn at random once per call still differs on the next call for the same order: "
+    "derive it from the order alone.",
+)
 def test_a_later_call_for_the_same_order_sends_the_same_key(ex08: ModuleType) -> None:
     """Charging the same order again (settle_pending, a redelivery) charges nothing new."""
     gateway = Gateway()
@@ -159,6 +167,10 @@ def test_the_key_is_the_one_reconciliation_matches(ex08: ModuleType) -> None:
     )
 
 
+@pytest.mark.hints(
+    "policy.call(gateway.charge, order.total, idempotency_key=key) retries what the policy "
+    "calls transient and raises anything else at once: no loop of your own.",
+)
 def test_transient_failures_are_retried_and_permanent_ones_are_not(ex08: ModuleType) -> None:
     """Two 503s are retried under the policy; a GatewayError is raised at once."""
     sleeps: list[float] = []
