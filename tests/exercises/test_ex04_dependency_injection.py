@@ -39,7 +39,7 @@ PEOPLE = {"ada@example.com": "Ada", "bob@example.com": "Bob"}
 # One fixed, fast profile: the same examples on every run, no shrinking (the
 # failure message already tells the one token's story), so a check stays short.
 GRADING = settings(
-    max_examples=40,
+    max_examples=25,
     derandomize=True,
     database=None,
     deadline=None,

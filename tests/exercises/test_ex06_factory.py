@@ -28,7 +28,7 @@ from patterns.money import CURRENCIES, Money
 # shrink of a nested payload took 16-20 s on a wrong answer; the messages below
 # already say which field is wrong).
 GRADING = settings(
-    max_examples=40,
+    max_examples=30,
     derandomize=True,
     database=None,
     deadline=None,
@@ -203,7 +203,7 @@ def differences(got: object, expected: object) -> str:
     "Every field of the event comes from the payload: read each one with its getter and pass "
     'what it returns to cls(...), the currency included (payload.money("amount", "currency")).',
 )
-@settings(GRADING, max_examples=30)
+@settings(GRADING, max_examples=20)
 @given(valid_refunds(), st.sampled_from(["mapping", "JSON text", "UTF-8 bytes"]))
 @example(
     {"refund_id": "r", "txn": "t", "amount": "500", "currency": "JPY", "reason": "late"}, "mapping"
@@ -334,7 +334,7 @@ fuzz_payloads = st.dictionaries(
 ).map(lambda changes: {k: v for k, v in {**GOOD, **changes}.items() if v is not DROP})
 
 
-@settings(GRADING, max_examples=25)
+@settings(GRADING, max_examples=20)
 @given(fuzz_payloads)
 @example(dict(GOOD))
 def test_fuzzed_refunds_only_ever_raise_event_error(

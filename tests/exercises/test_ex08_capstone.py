@@ -40,7 +40,7 @@ NEW_KEY = "to the gateway a new key is a new payment"
 # One fixed, fast profile: the same scenarios on every run, no shrinking (the
 # message tells the scenario step by step).
 GRADING = settings(
-    max_examples=30,
+    max_examples=20,
     derandomize=True,
     database=None,
     deadline=None,
