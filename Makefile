@@ -12,7 +12,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 300 \
          -p patterns.course.pristine_plugin
 
-.PHONY: setup lab test lint unit notebooks browser bench refresh stubs doctor clean
+.PHONY: setup lab test lint unit notebooks browser bench fuzz mutation refresh stubs doctor clean
 
 $(BIN)/python:
 	@echo ">> creating the virtual environment in $(VENV) (with $(PYTHON))"
@@ -63,6 +63,9 @@ bench: $(STAMP) ## rerun the benchmarks (see BENCHMARKS.md)
 
 fuzz: $(STAMP) ## contributors: long Hypothesis runs of the library's promises (15-30 min)
 	@$(BIN)/python benchmarks/fuzz_library.py
+
+mutation: $(STAMP) ## contributors: mutation-test every grader (slow; see BENCHMARKS.md)
+	@$(BIN)/python benchmarks/mutation.py $(EX)
 
 refresh: $(STAMP) ## contributors: re-execute notebooks and save outputs
 	@$(BIN)/python -m patterns refresh $(NB)

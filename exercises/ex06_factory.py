@@ -21,6 +21,9 @@ Write ``RefundEvent.from_payload`` so that ``events.parse(document)`` returns a
 Every bad payload must raise ``EventError`` naming the field (the ``Payload``
 getters do that for you; ``payload.error(name, problem)`` makes one for your
 own checks). Nothing else may escape: no ``KeyError``, no ``TypeError``.
+The registry refuses a payload holding a field that no getter read, so read
+every field, ``note`` included, through a getter: ``text(name)``,
+``optional_text(name)``, ``choice(name, options)``, ``money(amount, currency)``.
 """
 
 from __future__ import annotations

@@ -15,9 +15,11 @@ policy)``. The version below works on a good day, and it even sends an
 Fix ``charge_order`` so that every attempt for one order, now or later, in
 this process or another, sends the same key: ``idempotency_key_for(order)``
 (``"order:<id>"``; the reconciliation matches charges to orders through
-it), computed once, *outside* the function the policy retries. Keep the rest:
-one ``gateway.charge`` per attempt, transient failures retried by ``policy``,
-the receipt returned.
+it), computed once, *outside* the function the policy retries. It lives in
+the capstone package: ``from patterns.capstone import idempotency_key_for``.
+Keep the rest: one ``gateway.charge`` per attempt, transient failures retried
+by ``policy``, permanent ones (``GatewayError``) raised at once, the receipt
+returned.
 
 The grader runs the course's bad day (``patterns.capstone.chaos``: the flaky
 gateway's 503s, slow answers and dropped connections, and the database

@@ -5,15 +5,17 @@
 module-level ``REPOSITORY``. Its tests would have to patch globals and could
 not choose the time. Refactor it to constructor injection:
 
-* ``PasswordResets(*, accounts, mailer, clock, new_token)``, all keyword
-  arguments: an ``Accounts`` repository, a ``Mailer``, a clock (a callable
-  returning an aware ``datetime``) and ``new_token`` (a callable returning a
-  fresh token string). The methods use only these, never a global.
+* ``PasswordResets(*, accounts, mailer, clock, new_token)``, all required
+  keyword arguments (a default would be a hidden dependency again): an
+  ``Accounts`` repository, a ``Mailer``, a clock (a callable returning an
+  aware ``datetime``) and ``new_token`` (a callable returning a fresh token
+  string). The methods use only these, never a global.
 * ``compose(*, stream, accounts=())``: the composition root, the one place that
-  builds the real parts: an ``InMemoryAccounts`` holding ``accounts``, a
-  ``ConsoleMailer`` writing to ``stream``, the real UTC clock, and
-  ``secrets.token_urlsafe(16)`` for tokens (``random`` is predictable: never
-  use it for secrets). Delete the module-level ``MAILER`` and ``REPOSITORY``.
+  builds the real parts, fresh on every call: an ``InMemoryAccounts`` holding
+  ``accounts``, a ``ConsoleMailer`` writing to ``stream``, the real UTC clock,
+  and ``secrets.token_urlsafe(16)`` for tokens (``random`` is predictable:
+  never use it for secrets, and do not import it here). Delete the
+  module-level ``MAILER`` and ``REPOSITORY``: the module holds no parts.
 
 Keep the behaviour exactly as it is:
 

@@ -2,25 +2,55 @@
 
 Checks the answers, that every stage is lazy (it works on an endless input
 and pulls no more than it needs), that bad lines are counted rather than
-raised, and that bad arguments are refused at the call.
+raised, that bad arguments are refused at the call, and that ``top_k`` keeps
+only about ``k`` services in memory (counted on a huge lazy mapping whose
+names report their own lifetime, no memory measurement). Fixed examples give
+the first sentences; generated inputs (given as generators, boundaries
+included: ``k=1``, ``n=0``, empty input, blank lines) are compared with the
+spec written as code, with a fixed, bounded Hypothesis profile.
 """
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from types import ModuleType
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import strategies as st
 
 from patterns.course.grading import call_repr, load_graded
 from patterns.generators import ParseReport
 
 START = datetime(2026, 1, 1)
+EPOCH = datetime(1970, 1, 1)
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+# One fixed, fast profile: the same examples on every run, no shrinking (each
+# message below already says what was given and what came back).
+GRADING = settings(
+    max_examples=15,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    phases=(Phase.explicit, Phase.generate),
+    report_multiple_bugs=False,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def summary(items: Iterable[Any], limit: int = 6) -> str:
+    """A list for a message: its first few items, then how many more."""
+    items = list(items)
+    shown = ", ".join(repr(item) for item in items[:limit])
+    more = f", ... ({len(items) - limit} more)" if len(items) > limit else ""
+    return f"[{shown}{more}]"
 
 
 @pytest.fixture
@@ -150,13 +180,19 @@ def test_at_least_keeps_the_level_and_above(ex05: ModuleType) -> None:
     )
 
 
+@pytest.mark.hints(
+    "A function with a yield in it runs nothing until the first next(). Check the level in "
+    "at_least itself, then return a generator expression (or call an inner generator).",
+)
 def test_at_least_refuses_an_unknown_level_at_the_call(ex05: ModuleType) -> None:
     """An unknown level raises ValueError when at_least is called, before any iteration."""
     call = call_repr("at_least", "<events>", "loud")
     try:
         result = ex05.at_least(iter([]), "loud")
     except ValueError as error:
-        assert "loud" in str(error), f"{call} raised ValueError({str(error)!r}): name the level"
+        assert "loud" in str(error).lower(), (
+            f"{call} raised ValueError({str(error)!r}), which does not name the level 'loud'"
+        )
         return
     pytest.fail(
         f"{call} returned {type(result).__name__} without raising ValueError. A generator "
@@ -270,8 +306,9 @@ def test_top_k_takes_the_largest_counts_ties_alphabetical(ex05: ModuleType) -> N
     counts = {"search": 3, "auth": 5, "api": 3, "billing": 1}
     got = ex05.top_k(counts, 3)
     expected = [("auth", 5), ("api", 3), ("search", 3)]
+    ties = " (ties go in alphabetical order)" if sorted(got) == sorted(expected) else ""
     assert got == expected, (
-        f"{call_repr('top_k', counts, 3)} returned {got!r}, expected {expected!r}"
+        f"{call_repr('top_k', counts, 3)} returned {got!r}, expected {expected!r}{ties}"
     )
     got = ex05.top_k(Counter({"api": 2}), 5)
     assert got == [("api", 2)], f"top_k(Counter({{'api': 2}}), 5) returned {got!r}"
@@ -321,4 +358,307 @@ def test_first_errors_returns_all_when_there_are_fewer(ex05: ModuleType) -> None
     pytest.fail(
         f"first_errors(<lines>, -1, report) returned {result!r} instead of raising ValueError",
         pytrace=False,
+    )
+
+
+# --- top_k keeps memory at O(k) ---------------------------------------------------------------
+
+
+class HugeCounts(Mapping[str, int]):
+    """A mapping of ``size`` services made on the fly, that knows how many names are alive.
+
+    Each name is created when the mapping is iterated and reports its own end
+    (CPython frees an object as soon as nothing refers to it), so ``peak`` is
+    the most names anyone held at once: about ``k`` for a heap, all of them
+    for ``sorted()`` or a copy.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.alive = 0
+        self.peak = 0
+        owner = self
+
+        class Name(str):
+            __slots__ = ()
+
+            def __del__(self) -> None:
+                owner.alive -= 1
+
+        self._name_type = Name
+
+    @staticmethod
+    def count_of(index: int) -> int:
+        return (index * 7919) % 997  # many ties, no order to exploit
+
+    def __getitem__(self, name: str) -> int:
+        if not name.startswith("svc-") or not name[4:].isdigit() or int(name[4:]) >= self.size:
+            raise KeyError(name)
+        return self.count_of(int(name[4:]))
+
+    def __iter__(self) -> Iterator[str]:
+        for index in range(self.size):
+            name = self._name_type(f"svc-{index:05d}")
+            self.alive += 1
+            self.peak = max(self.peak, self.alive)
+            yield name
+            del name
+
+    def __len__(self) -> int:
+        return self.size
+
+    def expected_top(self, k: int) -> list[tuple[str, int]]:
+        return heapq.nsmallest(
+            k,
+            ((f"svc-{i:05d}", self.count_of(i)) for i in range(self.size)),
+            key=lambda pair: (-pair[1], pair[0]),
+        )
+
+
+@pytest.mark.hints(
+    "sorted(), list(), Counter(counts) or dict(counts) copy every service: memory grows with "
+    "the input. heapq.nsmallest(k, counts.items(), key=lambda kv: (-kv[1], kv[0])) keeps k.",
+)
+def test_top_k_holds_about_k_services_in_memory(ex05: ModuleType) -> None:
+    """top_k keeps memory at O(k): on a huge mapping it never holds more than about k names."""
+    counts = HugeCounts(5_000)
+    got = ex05.top_k(counts, 3)
+    expected = counts.expected_top(3)
+    assert list(map(tuple, got)) == expected, (
+        f"top_k(<5,000 services>, 3) returned {got!r}, expected {expected!r}"
+    )
+    assert counts.peak <= 3 + 10, (
+        f"top_k(<5,000 services>, 3) held {counts.peak:,} service names in memory at once; "
+        "the spec asks for memory O(k): keep only the k best so far, never sort or copy the "
+        "whole mapping"
+    )
+
+
+# --- generated inputs against the spec written as code ------------------------------------------
+
+service_names = st.text("abcdefghijklmnopqrstuvwxyz-_", min_size=1, max_size=5)
+
+
+def expected_top_k(counts: Mapping[str, int], k: int) -> list[tuple[str, int]]:
+    return sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))[:k]
+
+
+@GRADING
+@given(
+    st.dictionaries(service_names, st.integers(0, 4), max_size=10),
+    st.integers(min_value=1, max_value=12),
+    st.booleans(),
+)
+@example({"api": 3}, 1, False)
+@example({}, 1, False)
+def test_top_k_matches_the_spec_on_generated_counts(
+    ex05: ModuleType, counts: dict[str, int], k: int, as_counter: bool
+) -> None:
+    """Any counts and any k from 1: the k largest, most first, ties in alphabetical order."""
+    given_counts: Mapping[str, int] = Counter(counts) if as_counter else counts
+    got = ex05.top_k(given_counts, k)
+    expected = expected_top_k(counts, k)
+    ties = (
+        " (ties go in alphabetical order)"
+        if sorted(got, key=lambda pair: (-pair[1], pair[0])) == expected
+        else ""
+    )
+    assert got == expected, (
+        f"{call_repr('top_k', given_counts, k)} returned {got!r}, expected {expected!r}{ties}"
+    )
+
+
+def window_start(at: datetime, seconds: int) -> datetime:
+    return EPOCH + timedelta(seconds=seconds) * ((at - EPOCH) // timedelta(seconds=seconds))
+
+
+def expected_windows(events: list[Any], seconds: int) -> list[tuple[datetime, Counter[str]]]:
+    windows: list[tuple[datetime, Counter[str]]] = []
+    for event in events:
+        start = window_start(event.at, seconds)
+        if not windows or windows[-1][0] != start:
+            windows.append((start, Counter()))
+        windows[-1][1][event.service] += 1
+    return windows
+
+
+@st.composite
+def timed_events(draw: st.DrawFn) -> list[tuple[timedelta, str]]:
+    """(offset from a first instant, service) pairs in time order."""
+    gaps = draw(st.lists(st.integers(0, 400_000_000), max_size=12))  # microseconds
+    offsets = itertools.accumulate(gaps, initial=0)
+    services = draw(st.lists(st.sampled_from(["api", "auth", "billing"]), min_size=len(gaps) + 1))
+    count = draw(st.integers(0, len(gaps) + 1))
+    return [(timedelta(microseconds=o), s) for o, s in zip(offsets, services, strict=False)][:count]
+
+
+@pytest.mark.hints(
+    "A window starts at event.at - (event.at - EPOCH) % timedelta(seconds=seconds); yield the "
+    "open window when an event of a later one arrives, and the last one at the end.",
+)
+@GRADING
+@given(
+    timed_events(),
+    st.sampled_from([1, 7, 60, 300, 3600]),
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)),
+)
+def test_counts_per_window_matches_the_spec_on_generated_events(
+    ex05: ModuleType, timeline: list[tuple[timedelta, str]], seconds: int, first: datetime
+) -> None:
+    """Any events in time order and any width: the same windows as the spec, from a generator."""
+    events = [ex05.Event(first + offset, "ERROR", service) for offset, service in timeline]
+    got = list(ex05.counts_per_window(iter(events), seconds))
+    expected = expected_windows(events, seconds)
+    aligned = (
+        ""
+        if all(
+            start == window_start(start, seconds) for start, _ in got if isinstance(start, datetime)
+        )
+        else " (a window starts on a whole multiple of its width counted from EPOCH)"
+    )
+    shown = summary(event.at.isoformat() + " " + event.service for event in events)
+    assert got == expected, (
+        f"counts_per_window(<events at {shown}>, {seconds}) gave {summary(got, 3)}, "
+        f"expected {summary(expected, 3)}{aligned}"
+    )
+
+
+LEVEL_CASES = st.sampled_from(LEVELS).flatmap(
+    lambda level: st.sampled_from([level, level.lower(), level.capitalize()])
+)
+
+
+@GRADING
+@given(st.lists(st.sampled_from(LEVELS), max_size=12), LEVEL_CASES)
+def test_at_least_matches_the_spec_on_generated_events(
+    ex05: ModuleType, levels: list[str], level: str
+) -> None:
+    """Any events and any level, in any case: exactly the events at that level or above."""
+    events = [ex05.Event(START + timedelta(seconds=i), lvl, "api") for i, lvl in enumerate(levels)]
+    got = [event.level for event in ex05.at_least(iter(events), level)]
+    threshold = LEVELS.index(level.upper())
+    expected = [lvl for lvl in levels if LEVELS.index(lvl) >= threshold]
+    assert got == expected, (
+        f"at_least(<events at levels {summary(levels)}>, {level!r}) kept {summary(got)}, "
+        f"expected {summary(expected)}"
+    )
+
+
+@st.composite
+def log_lines(draw: st.DrawFn) -> list[tuple[str, tuple[datetime, str, str] | str | None]]:
+    """(line, what it is): (at, LEVEL, service) for a good line, None for blank, 'bad' else."""
+    lines: list[tuple[str, tuple[datetime, str, str] | str | None]] = []
+    for kind in draw(st.lists(st.sampled_from(["good"] * 4 + ["blank", "bad"]), max_size=14)):
+        if kind == "good":
+            at = draw(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)))
+            level = draw(LEVEL_CASES)
+            service = draw(service_names)
+            data: dict[str, object] = {"at": at.isoformat(), "level": level, "service": service}
+            if draw(st.booleans()):
+                data["host"] = "web-1"  # other keys are ignored
+            lines.append((json.dumps(data) + "\n", (at, level.upper(), service)))
+        elif kind == "blank":
+            lines.append((draw(st.sampled_from(["\n", "   \n", "\t\n", ""])), None))
+        else:
+            good = {"at": START.isoformat(), "level": "error", "service": "api"}
+            bad = draw(
+                st.sampled_from(
+                    [
+                        "{not json\n",
+                        "[1, 2]\n",
+                        "42\n",
+                        json.dumps({**good, "level": "loud"}),
+                        json.dumps({**good, "level": "warn"}),
+                        json.dumps({**good, "service": ""}),
+                        json.dumps({**good, "at": "yesterday"}),
+                        json.dumps({**good, "at": 5}),
+                        json.dumps({**good, "service": None}),
+                        json.dumps({"at": START.isoformat(), "level": "error"}),
+                        json.dumps({"level": "error", "service": "api"}),
+                    ]
+                )
+            )
+            lines.append((bad, "bad"))
+    return lines
+
+
+@pytest.mark.hints(
+    "Number the lines with enumerate(lines, start=1) before skipping blank ones, so a blank "
+    "line still counts; a bad line goes to report.count_malformed(number, reason, line).",
+)
+@GRADING
+@given(log_lines())
+@example(
+    [
+        ("\n", None),
+        ("{not json\n", "bad"),
+        (line(1, "Error"), (START + timedelta(seconds=1), "ERROR", "api")),
+    ]
+)
+def test_parse_events_matches_the_spec_on_generated_lines(
+    ex05: ModuleType, lines: list[tuple[str, Any]]
+) -> None:
+    """Any mix of good, bad and blank lines: the good ones parsed, the bad counted by line number."""
+    report = ParseReport(keep=100)
+    text = [text for text, _ in lines]
+    got = list(ex05.parse_events(iter(text), report))
+    expected = [ex05.Event(*what) for _, what in lines if isinstance(what, tuple)]
+    bad_numbers = [number for number, (_, what) in enumerate(lines, start=1) if what == "bad"]
+    numbers = [example.number for example in report.examples]
+    call = f"parse_events(<{len(lines)} lines: {summary(text, 4)}>, report)"
+    assert got == expected, f"{call} gave {summary(got, 3)}, expected {summary(expected, 3)}"
+    assert (report.parsed, report.malformed) == (len(expected), len(bad_numbers)), (
+        f"{call}: report.parsed is {report.parsed} and report.malformed {report.malformed}; "
+        f"expected {len(expected)} and {len(bad_numbers)}"
+    )
+    assert numbers == bad_numbers, (
+        f"{call} counted malformed lines at {numbers}, expected {bad_numbers} (line numbers "
+        "start at 1; blank lines are skipped but still counted for numbering)"
+    )
+
+
+class Counted:
+    """A finite iterator that counts the items pulled from it."""
+
+    def __init__(self, items: list[str]) -> None:
+        self._items = iter(items)
+        self.pulled = 0
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        item = next(self._items)
+        self.pulled += 1
+        return item
+
+
+@pytest.mark.hints(
+    "list(islice(at_least(parse_events(lines, report), 'ERROR'), n)) stops right after the "
+    "n-th error, and reads nothing at all when n is 0.",
+)
+@GRADING
+@given(log_lines(), st.integers(min_value=0, max_value=5))
+@example([(line(1, "error"), (START + timedelta(seconds=1), "ERROR", "api"))], 0)
+def test_first_errors_matches_the_spec_on_generated_lines(
+    ex05: ModuleType, lines: list[tuple[str, Any]], n: int
+) -> None:
+    """Any lines and any n from 0: the first n errors, reading no line after the n-th."""
+    source = Counted([text for text, _ in lines])
+    report = ParseReport(keep=100)
+    got = ex05.first_errors(source, n, report)
+    errors = [
+        (number, what)
+        for number, (_, what) in enumerate(lines, start=1)
+        if isinstance(what, tuple) and LEVELS.index(what[1]) >= LEVELS.index("ERROR")
+    ]
+    expected = [ex05.Event(*what) for _, what in errors[:n]]
+    needed = 0 if n == 0 else errors[n - 1][0] if len(errors) >= n else len(lines)
+    call = (
+        f"first_errors(<{len(lines)} lines, errors on lines {[x for x, _ in errors]}>, {n}, report)"
+    )
+    assert got == expected, f"{call} returned {summary(got, 3)}, expected {summary(expected, 3)}"
+    assert source.pulled == needed, (
+        f"{call} read {source.pulled} lines; it needs exactly {needed} "
+        + ("(n is 0: read nothing)" if n == 0 else "(stop at the n-th error, or at the end)")
     )

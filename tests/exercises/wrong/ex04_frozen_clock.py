@@ -1,0 +1,132 @@
+"""ex04 wrong: compose() wires a clock frozen in the year 2000.
+
+grader says: compose()'s clock is not the real UTC clock
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Protocol, TextIO
+
+
+RESET_VALID_FOR = timedelta(minutes=30)
+
+
+class ResetError(ValueError):
+    """A reset code that is unknown, already used or expired."""
+
+
+@dataclass(frozen=True)
+class Account:
+    email: str
+    name: str
+
+
+@dataclass(frozen=True)
+class PasswordReset:
+    token: str
+    email: str
+    expires_at: datetime
+    used: bool = False
+
+
+class Accounts(Protocol):
+    """The repository the service needs."""
+
+    def by_email(self, email: str) -> Account | None: ...
+
+    def save_reset(self, reset: PasswordReset) -> None: ...
+
+    def reset_for(self, token: str) -> PasswordReset | None: ...
+
+
+class Mailer(Protocol):
+    def send(self, *, to: str, subject: str, body: str) -> None: ...
+
+
+class InMemoryAccounts:
+    """The real (in-process) repository; lesson 01 has the PostgreSQL one."""
+
+    def __init__(self, accounts: Iterable[Account] = ()) -> None:
+        self._accounts = {account.email: account for account in accounts}
+        self._resets: dict[str, PasswordReset] = {}
+
+    def by_email(self, email: str) -> Account | None:
+        return self._accounts.get(email)
+
+    def save_reset(self, reset: PasswordReset) -> None:
+        self._resets[reset.token] = reset
+
+    def reset_for(self, token: str) -> PasswordReset | None:
+        return self._resets.get(token)
+
+
+class ConsoleMailer:
+    """The development mailer: prints each mail to a text stream."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream
+
+    def send(self, *, to: str, subject: str, body: str) -> None:
+        stream = self._stream or sys.stdout  # looked up per call, not at import
+        stream.write(f"To: {to}\nSubject: {subject}\n\n{body}")
+
+
+def reset_mail(account: Account, token: str) -> str:
+    return (
+        f"Hello {account.name},\n\nyour password reset code is {token}. "
+        "It works once, for 30 minutes.\n"
+    )
+
+
+class PasswordResets:
+    """Password-reset codes: issued by mail, valid once, for 30 minutes."""
+
+    def __init__(
+        self,
+        *,
+        accounts: Accounts,
+        mailer: Mailer,
+        clock: Callable[[], datetime],
+        new_token: Callable[[], str],
+    ) -> None:
+        self._accounts = accounts
+        self._mailer = mailer
+        self._clock = clock
+        self._new_token = new_token
+
+    def request(self, email: str) -> None:
+        account = self._accounts.by_email(email)
+        if account is None:
+            return  # same outward behaviour for unknown addresses: no account enumeration
+        token = self._new_token()
+        self._accounts.save_reset(PasswordReset(token, email, self._clock() + RESET_VALID_FOR))
+        self._mailer.send(to=email, subject="Reset your password", body=reset_mail(account, token))
+
+    def redeem(self, token: str) -> Account:
+        reset = self._accounts.reset_for(token)
+        if reset is None or reset.used:
+            raise ResetError("this reset code is unknown or already used; request a new one")
+        if self._clock() >= reset.expires_at:
+            raise ResetError("this reset code has expired; request a new one")
+        account = self._accounts.by_email(reset.email)
+        if account is None:
+            raise ResetError("the account for this code no longer exists")
+        self._accounts.save_reset(replace(reset, used=True))
+        return account
+
+
+def compose(*, stream: TextIO, accounts: Iterable[Account] = ()) -> PasswordResets:
+    """The composition root: the only place that builds the real parts."""
+    return PasswordResets(
+        accounts=InMemoryAccounts(accounts),
+        mailer=ConsoleMailer(stream),
+        clock=lambda: datetime(2000, 1, 1, tzinfo=UTC),
+        new_token=lambda: secrets.token_urlsafe(16),
+    )
+
+
