@@ -41,7 +41,11 @@ def _hint(args: argparse.Namespace) -> int:
     number, total, text = CourseState(course_root()).next_hint(exercise.id)
     print(f"{exercise.id}, hint {number} of {total}: {text}")
     if number == total:
-        print("That was the last hint. The notebook's worked example is the next place to look.")
+        # True of every exercise: the notebooks have no worked example to point to.
+        print(
+            "That was the last hint. The failing behaviour's message says what was called, "
+            "what came back and what was expected: run that call yourself and compare."
+        )
     return 0
 
 
