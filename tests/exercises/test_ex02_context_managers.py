@@ -7,6 +7,8 @@ can take it itself.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -194,6 +196,45 @@ def test_non_blocking_raises_lock_busy_when_another_session_holds_it(
             f"{call} with the lock free should hold it; a second connection sees {held}"
         )
     assert_released(observer, KEY, f"after `with {call}:`")
+
+
+def test_blocking_waits_until_the_other_session_releases_the_lock(
+    ex02: ModuleType, conn: psycopg.Connection[Any], observer: psycopg.Connection[Any]
+) -> None:
+    """blocking=True (the default) waits while another session holds the lock, then runs the block."""
+    observer.execute("SELECT pg_advisory_lock(%s)", (KEY,))
+    call = call_repr("advisory_lock", "conn", KEY)
+    outcome: list[str] = []
+
+    def worker() -> None:
+        try:
+            with ex02.advisory_lock(conn, KEY):
+                outcome.append("ran")
+        except BaseException as error:  # reported below, in the test's own thread
+            outcome.append(f"raised {type(error).__name__}: {error}")
+
+    thread = threading.Thread(target=worker, daemon=True)
+    thread.start()
+    # Wait (bounded) until PostgreSQL shows your session queued for the lock, or the call ended.
+    deadline = time.monotonic() + 5
+    waiting = False
+    while not waiting and thread.is_alive() and time.monotonic() < deadline:
+        waiting = bool(
+            observer.execute(
+                "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND pid = %s",
+                (conn.info.backend_pid,),
+            ).fetchone()
+        )
+        threading.Event().wait(0.005)
+    observer.execute("SELECT pg_advisory_unlock(%s)", (KEY,))
+    thread.join(timeout=10)
+    assert waiting and outcome == ["ran"], (
+        f"`with {call}:` while another session held lock {KEY}: "
+        + (outcome[0] if outcome and outcome[0] != "ran" else "it did not wait for the lock")
+        + "; with blocking=True it should wait until the lock is free (SELECT pg_advisory_lock(%s)), "
+        "then run the block"
+    )
+    assert_released(observer, KEY, f"after `with {call}:` waited and ran")
 
 
 @pytest.mark.parametrize("key", ["42", 4.2, True, 2**63, -(2**63) - 1])
