@@ -19,7 +19,7 @@ from patterns.course.grading import call_repr, load_graded
 #: Fast and repeatable: the same examples on every run, a bounded number of them.
 GRADING = settings(
     derandomize=True,
-    max_examples=30,
+    max_examples=15,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow],

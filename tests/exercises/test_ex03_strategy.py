@@ -25,7 +25,7 @@ from patterns.strategy import Cart, Checkout, FakeStripe, LineItem
 #: Fast and repeatable: the same examples on every run, a bounded number of them.
 GRADING = settings(
     derandomize=True,
-    max_examples=25,
+    max_examples=12,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
