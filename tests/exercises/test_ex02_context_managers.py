@@ -125,6 +125,7 @@ def test_the_lock_is_released_and_the_error_propagates_on_an_exception(
     assert_released(observer, KEY, "after the block raised ValueError")
 
 
+@pytest.mark.hints('Release in a `finally:` block: `except Exception:` does not catch KeyboardInterrupt (Ctrl-C), which is a BaseException.')
 def test_the_lock_is_released_on_keyboard_interrupt(
     ex02: ModuleType, conn: psycopg.Connection[Any], observer: psycopg.Connection[Any]
 ) -> None:
@@ -141,6 +142,7 @@ def test_the_lock_is_released_on_keyboard_interrupt(
     )
 
 
+@pytest.mark.hints('Release only your own key, once: SELECT pg_advisory_unlock(%s) with the key, never pg_advisory_unlock_all().')
 def test_nesting_the_same_key_keeps_it_until_the_outer_block_ends(
     ex02: ModuleType, conn: psycopg.Connection[Any], observer: psycopg.Connection[Any]
 ) -> None:
@@ -174,6 +176,7 @@ def test_nesting_two_keys_holds_both_and_releases_both(
     assert_released(observer, OTHER_KEY, "after nested blocks ended by an exception")
 
 
+@pytest.mark.hints('pg_try_advisory_lock answers at once: `.fetchone()[0]` is False when another session holds the lock; raise LockBusy with the key in the message.')
 def test_non_blocking_raises_lock_busy_when_another_session_holds_it(
     ex02: ModuleType, conn: psycopg.Connection[Any], observer: psycopg.Connection[Any]
 ) -> None:
@@ -198,6 +201,7 @@ def test_non_blocking_raises_lock_busy_when_another_session_holds_it(
     assert_released(observer, KEY, f"after `with {call}:`")
 
 
+@pytest.mark.hints('With blocking=True, SELECT pg_advisory_lock(%s): PostgreSQL itself waits until the other session lets go.')
 def test_blocking_waits_until_the_other_session_releases_the_lock(
     ex02: ModuleType, conn: psycopg.Connection[Any], observer: psycopg.Connection[Any]
 ) -> None:
