@@ -3,7 +3,7 @@
 It works on today's column order (contact_id, display_name, email_address, ...)
 and breaks as soon as the owners reorder the columns.
 
-grader says: Select columns by name (SELECT contact_id AS id, ...), not by position.
+grader says: The columns are in another order now, so code that reads them by position (SELECT *, row[0], row[1]) breaks
 """
 
 from __future__ import annotations
