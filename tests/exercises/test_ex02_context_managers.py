@@ -234,7 +234,7 @@ def test_blocking_waits_until_the_other_session_releases_the_lock(
     thread.join(timeout=10)
     assert waiting and outcome == ["ran"], (
         f"`with {call}:` while another session held lock {KEY}: "
-        + (outcome[0] if outcome and outcome[0] != "ran" else "it did not wait for the lock")
+        + (outcome[0].rstrip(".") if outcome and outcome[0] != "ran" else "it did not wait for the lock")
         + "; with blocking=True it should wait until the lock is free (SELECT pg_advisory_lock(%s)), "
         "then run the block"
     )
