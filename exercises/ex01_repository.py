@@ -2,7 +2,9 @@
 
 The billing team already keeps customers in PostgreSQL, in a table you do not
 own and cannot rename (see :data:`LEGACY_SCHEMA`): different table, different
-column names, a different column order, and extra columns. Write
+column names, a different column order, and extra columns. Its owners may
+reorder its columns or add new ones at any time (the grader also runs your
+repository on such a copy of the table). Write
 :class:`LegacyCustomerRepository` so that it passes the very same contract
 suite as ``patterns.repository``'s implementations
 (``tests/test_repository_contract.py``). Business code will not notice the
@@ -75,6 +77,8 @@ class LegacyCustomerRepository:
 
     def add_many(self, customers: Iterable[tuple[str, str]]) -> list[Customer]:
         """Store ``(email, name)`` pairs all or nothing; return them as Customers, in order.
+
+        ``customers`` is any iterable (a list, a generator): read it only once.
 
         Validate with ``validate_email``/``validate_name`` first (they raise
         ``InvalidCustomer``); turn ``errors.UniqueViolation`` into ``AlreadyExists``.

@@ -12,9 +12,11 @@ counts re-acquisitions by the same session: lock twice, unlock twice.
 
 Write :func:`advisory_lock`:
 
-* refuse a ``key`` that is not an ``int`` in PostgreSQL's ``bigint`` range, and
-  a connection that is not in autocommit mode, with ``ValueError`` (a failed
-  transaction would make the unlock itself fail);
+* refuse a ``key`` that is not an ``int`` in PostgreSQL's ``bigint`` range
+  (``-2**63`` to ``2**63 - 1``, both ends usable), and a connection that is not
+  in autocommit mode, with ``ValueError`` (a failed transaction would make the
+  unlock itself fail). A ``bool`` is refused too: Python counts ``True`` as the
+  int 1, but a key of ``True`` is a bug, not lock number 1;
 * ``blocking=True``: wait for the lock (``SELECT pg_advisory_lock(%s)``);
   ``blocking=False``: try once (``SELECT pg_try_advisory_lock(%s)`` returns a
   bool) and raise :class:`LockBusy` naming the key if another session holds it;

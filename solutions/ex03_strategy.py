@@ -6,16 +6,21 @@ subtotal, in the cart's currency, never negative. ``Checkout`` from
 
 Write three rule factories (functions that return a rule):
 
-* ``percent_off_over(threshold, percent)``: ``percent`` % off the subtotal,
-  rounded DOWN to the cent, but only when the subtotal is at least
-  ``threshold``; otherwise nothing off.
+* ``percent_off_over(threshold, percent)``: ``percent`` % (0 to 100) off the
+  subtotal, rounded DOWN to the cent, from the threshold on: when the subtotal
+  is at least ``threshold`` (50.00 EUR itself gets the discount); below it,
+  nothing off.
 * ``buy_n_get_one_free(sku, n)``: for every ``n + 1`` units of ``sku`` in the
-  cart, one unit is free (buy 2 get 1 free: 3 units pay 2, 7 units pay 5).
+  cart, one unit is free (buy 2 get 1 free: 3 units pay 2, 7 units pay 5);
+  ``n`` is at least 1. A sku has one price, but the customer may have added it
+  on several lines of the cart: every line counts.
 * ``best_of(*rules)``: the customer gets the largest discount any of ``rules``
   gives (nothing off when no rule gives anything). Any callable rule works:
   functions, lambdas, objects with ``__call__``.
 
-Money is exact: use ``Money`` (integer cents) and integer arithmetic, never float.
+Each rule returned can be called any number of times, on any cart, in any
+currency; a discount is in the cart's currency. Money is exact: use ``Money``
+(integer minor units, cents for EUR) and integer arithmetic, never float.
 """
 
 from __future__ import annotations

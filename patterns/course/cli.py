@@ -69,7 +69,11 @@ def _hint(args: argparse.Namespace) -> int:
     hint = state.reveal_hint(exercise.id)
     _say(hint.line(exercise.id))
     if hint.last:
-        _say("That was the last hint: reread the notebook's section on this pattern, or ask.")
+        # True of every exercise: the notebooks have no worked example to point to.
+        _say(
+            "That was the last hint. The failing behaviour's message says what was called, "
+            "what came back and what was expected: run that call yourself and compare."
+        )
     _say_notices(state)
     return 0
 

@@ -7,12 +7,16 @@ can take it itself.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import strategies as st
 
 from patterns.course.grading import call_repr, load_graded
 from patterns.lab import TemporaryServer
@@ -121,6 +125,7 @@ def test_the_lock_is_released_and_the_error_propagates_on_an_exception(
     assert_released(observer, KEY, "after the block raised ValueError")
 
 
+@pytest.mark.hints('Release in a `finally:` block: `except Exception:` does not catch KeyboardInterrupt (Ctrl-C), which is a BaseException.')
 def test_the_lock_is_released_on_keyboard_interrupt(
     ex02: ModuleType, conn: psycopg.Connection[Any], observer: psycopg.Connection[Any]
 ) -> None:
@@ -137,6 +142,7 @@ def test_the_lock_is_released_on_keyboard_interrupt(
     )
 
 
+@pytest.mark.hints('Release only your own key, once: SELECT pg_advisory_unlock(%s) with the key, never pg_advisory_unlock_all().')
 def test_nesting_the_same_key_keeps_it_until_the_outer_block_ends(
     ex02: ModuleType, conn: psycopg.Connection[Any], observer: psycopg.Connection[Any]
 ) -> None:
@@ -170,6 +176,7 @@ def test_nesting_two_keys_holds_both_and_releases_both(
     assert_released(observer, OTHER_KEY, "after nested blocks ended by an exception")
 
 
+@pytest.mark.hints('pg_try_advisory_lock answers at once: `.fetchone()[0]` is False when another session holds the lock; raise LockBusy with the key in the message.')
 def test_non_blocking_raises_lock_busy_when_another_session_holds_it(
     ex02: ModuleType, conn: psycopg.Connection[Any], observer: psycopg.Connection[Any]
 ) -> None:
@@ -194,17 +201,66 @@ def test_non_blocking_raises_lock_busy_when_another_session_holds_it(
     assert_released(observer, KEY, f"after `with {call}:`")
 
 
+@pytest.mark.hints('With blocking=True, SELECT pg_advisory_lock(%s): PostgreSQL itself waits until the other session lets go.')
+def test_blocking_waits_until_the_other_session_releases_the_lock(
+    ex02: ModuleType, conn: psycopg.Connection[Any], observer: psycopg.Connection[Any]
+) -> None:
+    """blocking=True (the default) waits while another session holds the lock, then runs the block."""
+    observer.execute("SELECT pg_advisory_lock(%s)", (KEY,))
+    call = call_repr("advisory_lock", "conn", KEY)
+    outcome: list[str] = []
+
+    def worker() -> None:
+        try:
+            with ex02.advisory_lock(conn, KEY):
+                outcome.append("ran")
+        except BaseException as error:  # reported below, in the test's own thread
+            outcome.append(f"raised {type(error).__name__}: {error}")
+
+    thread = threading.Thread(target=worker, daemon=True)
+    thread.start()
+    # Wait (bounded) until PostgreSQL shows your session queued for the lock, or the call ended.
+    deadline = time.monotonic() + 5
+    waiting = False
+    while not waiting and thread.is_alive() and time.monotonic() < deadline:
+        waiting = bool(
+            observer.execute(
+                "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND pid = %s",
+                (conn.info.backend_pid,),
+            ).fetchone()
+        )
+        threading.Event().wait(0.005)
+    observer.execute("SELECT pg_advisory_unlock(%s)", (KEY,))
+    thread.join(timeout=10)
+    assert waiting and outcome == ["ran"], (
+        f"`with {call}:` while another session held lock {KEY}: "
+        + (outcome[0].rstrip(".") if outcome and outcome[0] != "ran" else "it did not wait for the lock")
+        + "; with blocking=True it should wait until the lock is free (SELECT pg_advisory_lock(%s)), "
+        "then run the block"
+    )
+    assert_released(observer, KEY, f"after `with {call}:` waited and ran")
+
+
 @pytest.mark.parametrize("key", ["42", 4.2, True, 2**63, -(2**63) - 1])
 def test_refuses_a_key_that_is_not_a_bigint(
     ex02: ModuleType, conn: psycopg.Connection[Any], key: Any
 ) -> None:
-    """A key that is not an int in PostgreSQL's bigint range raises ValueError before locking."""
+    """A key that is not an int in PostgreSQL's bigint range (or is a bool) raises ValueError before locking."""
+    entered = False
     call = call_repr("advisory_lock", "conn", key)
     try:
         with ex02.advisory_lock(conn, key):
-            pytest.fail(f"{call} entered the block; it should raise ValueError")
+            entered = True
     except ValueError:
         return
+    except Exception as error:
+        pytest.fail(
+            f"{call} raised {type(error).__name__}: {str(error).splitlines()[0]}; it should raise "
+            "ValueError before asking the database",
+            pytrace=False,
+        )
+    if entered:
+        pytest.fail(f"{call} entered the block; it should raise ValueError", pytrace=False)
 
 
 def test_refuses_a_connection_without_autocommit(
@@ -217,3 +273,154 @@ def test_refuses_a_connection_without_autocommit(
                 pytest.fail("advisory_lock entered the block on a non-autocommit connection")
         except ValueError:
             return
+
+
+# --- the bigint range's two ends, and generated scenarios ------------------------------------
+
+
+def keys_held_by(observer: psycopg.Connection[Any], pid: int) -> set[int]:
+    """Every advisory key (any size) that session ``pid`` holds, as another session sees it."""
+    rows = observer.execute(
+        "SELECT classid::bigint, objid::bigint FROM pg_locks "
+        "WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND pid = %s",
+        (pid,),
+    ).fetchall()
+    keys = {(high << 32) | low for high, low in rows}
+    return {key - 2**64 if key >= 2**63 else key for key in keys}
+
+
+@pytest.mark.parametrize("key", [-(2**63), 2**63 - 1, 0])
+def test_the_ends_of_the_bigint_range_are_valid_keys(
+    ex02: ModuleType, conn: psycopg.Connection[Any], observer: psycopg.Connection[Any], key: int
+) -> None:
+    """The smallest and largest bigint (and 0) are keys like any other: held inside, free after."""
+    call = call_repr("advisory_lock", "conn", key)
+    try:
+        with ex02.advisory_lock(conn, key):
+            held = keys_held_by(observer, conn.info.backend_pid)
+            assert held == {key}, f"inside `with {call}:` your session holds keys {held}"
+    except ValueError as error:
+        pytest.fail(f"{call} raised ValueError({error}); {key} is inside bigint's range", pytrace=False)
+    held = keys_held_by(observer, conn.info.backend_pid)
+    assert held == set(), f"after `with {call}:` your session still holds keys {held}"
+
+
+GRADING = settings(
+    derandomize=True,
+    max_examples=15,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    phases=[Phase.explicit, Phase.generate, Phase.shrink],
+)
+KEYS = [1, 4242, -7, 2**63 - 1, -(2**63)]
+#: ("lock", key, blocking), ("end", how the innermost block ends), ("other", key): the
+#: second session takes key if it can, or gives it back if it holds it.
+steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("lock"), st.sampled_from(KEYS), st.booleans()),
+        st.tuples(st.just("end"), st.sampled_from(["normally", "by ValueError", "by Ctrl-C"])),
+        st.tuples(st.just("other"), st.sampled_from(KEYS)),
+    ),
+    max_size=12,
+)
+
+
+class ScenarioError(Exception):
+    """Raised by the grader to end a block by an exception."""
+
+
+@GRADING
+@given(scenario=steps)
+@example(
+    scenario=[
+        ("lock", 1, True),
+        ("lock", 1, False),
+        ("other", 4242),
+        ("lock", 4242, False),
+        ("end", "by ValueError"),
+        ("lock", 2**63 - 1, True),
+        ("end", "by Ctrl-C"),
+        ("other", 4242),
+        ("lock", 4242, False),
+    ]
+)
+@pytest.mark.hints(
+    "PostgreSQL counts: lock twice, unlock twice. Each `with` takes the lock once and releases "
+    "it once, in a `finally`, whatever ends the block.",
+)
+def test_any_nesting_of_locks_holds_exactly_the_keys_of_the_open_blocks(
+    ex02: ModuleType,
+    connections: tuple[psycopg.Connection[Any], psycopg.Connection[Any]],
+    scenario: list[tuple[Any, ...]],
+) -> None:
+    """Any nesting of blocks, ended in any way, holds exactly the keys of the blocks still open."""
+    conn, observer = connections
+    conn.execute("SELECT pg_advisory_unlock_all()")
+    observer.execute("SELECT pg_advisory_unlock_all()")
+    pid = conn.info.backend_pid
+    open_blocks: list[tuple[int, Any]] = []  # (key, the context manager), innermost last
+    other_holds: set[int] = set()
+    done: list[str] = []
+
+    def where() -> str:
+        return "after " + "; ".join(done[-8:])
+
+    try:
+        for step in scenario:
+            if step[0] == "lock":
+                _, key, blocking = step
+                blocking = blocking and key not in other_holds  # never wait for ever
+                call = call_repr("advisory_lock", "conn", key, blocking=blocking)
+                done.append(f"enter `with {call}:`")
+                manager = ex02.advisory_lock(conn, key, blocking=blocking)
+                try:
+                    manager.__enter__()
+                except ex02.LockBusy:
+                    assert key in other_holds, f"{where()}, LockBusy was raised, but no other session holds {key}"
+                else:
+                    assert key not in other_holds, (
+                        f"{where()}, the block was entered, but another session holds {key}: "
+                        "raise LockBusy naming the key"
+                    )
+                    open_blocks.append((key, manager))
+            elif step[0] == "end" and open_blocks:
+                key, manager = open_blocks.pop()
+                error: BaseException | None = {
+                    "normally": None,
+                    "by ValueError": ScenarioError("raised in the block"),
+                    "by Ctrl-C": KeyboardInterrupt(),
+                }[step[1]]
+                done.append(f"the block on {key} ends {step[1]}")
+                if error is None:
+                    manager.__exit__(None, None, None)
+                else:
+                    swallowed = manager.__exit__(type(error), error, None)
+                    assert not swallowed, f"{where()}, the exception was swallowed; it must propagate"
+            elif step[0] == "other":
+                key = step[1]
+                if key in other_holds:
+                    observer.execute("SELECT pg_advisory_unlock(%s)", (key,))
+                    other_holds.discard(key)
+                    done.append(f"another session releases {key}")
+                else:
+                    row = observer.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+                    if row is not None and row[0]:
+                        other_holds.add(key)
+                        done.append(f"another session takes {key}")
+            if not done:
+                continue
+            expected = {key for key, _ in open_blocks}
+            held = keys_held_by(observer, pid)
+            assert held == expected, (
+                f"{where()}, your session holds keys {sorted(held)}; expected {sorted(expected)}, "
+                "the keys of the blocks still open"
+            )
+    except KeyboardInterrupt:
+        pytest.fail(
+            f"{where()}, KeyboardInterrupt came out of a block that did not end by Ctrl-C",
+            pytrace=False,
+        )
+    finally:
+        conn.execute("SELECT pg_advisory_unlock_all()")
+        observer.execute("SELECT pg_advisory_unlock_all()")

@@ -1,0 +1,54 @@
+"""ex03 wrong: buy_n_get_one_free counts only the first cart line of the sku.
+
+A customer who adds tea twice (two lines) loses the free tea.
+
+grader says: 2 units of 'tea' over all lines: 1 free
+"""
+
+from __future__ import annotations
+
+from patterns.money import Money
+from patterns.strategy import Cart, DiscountRule
+
+
+def percent_off_over(threshold: Money, percent: int) -> DiscountRule:
+    """A rule: ``percent`` % off (rounded down) once the subtotal reaches ``threshold``."""
+
+    # BEGIN SOLUTION: return a function (cart) -> Money, see the module docstring
+    def rule(cart: Cart) -> Money:
+        subtotal = cart.subtotal
+        if subtotal < threshold:
+            return Money.zero(cart.currency)
+        # Integer floor division: exact, and never more than advertised.
+        return Money(subtotal.minor * percent // 100, cart.currency)
+
+    return rule
+    # END SOLUTION
+
+
+def buy_n_get_one_free(sku: str, n: int) -> DiscountRule:
+    """A rule: one unit of ``sku`` free for every ``n + 1`` units in the cart."""
+
+    # BEGIN SOLUTION: return a function (cart) -> Money, see the module docstring
+    def rule(cart: Cart) -> Money:
+        first = next((item for item in cart.items if item.sku == sku), None)
+        free_units = (first.quantity if first else 0) // (n + 1)
+        if free_units == 0:
+            return Money.zero(cart.currency)
+        # The cheapest unit of that sku is the free one, should prices differ.
+        unit = min(item.unit_price for item in cart.items if item.sku == sku)
+        return unit * free_units
+
+    return rule
+    # END SOLUTION
+
+
+def best_of(*rules: DiscountRule) -> DiscountRule:
+    """A rule: the largest discount any of ``rules`` gives for the cart."""
+
+    # BEGIN SOLUTION: return a function (cart) -> Money, see the module docstring
+    def rule(cart: Cart) -> Money:
+        return max((each(cart) for each in rules), default=Money.zero(cart.currency))
+
+    return rule
+    # END SOLUTION
