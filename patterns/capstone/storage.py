@@ -251,6 +251,11 @@ class Database:
     def application_name(self) -> str:
         return self._application_name
 
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The policy ``run`` retries under: how hard it tries before giving up."""
+        return self._retry
+
     def connection(self) -> psycopg.Connection[Any]:
         """The open connection, reconnecting first if there is none or it broke."""
         if self._conn is not None and (self._conn.closed or self._conn.broken):
