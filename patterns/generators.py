@@ -310,7 +310,7 @@ def stream_rows(
     params: Params | None = None,
     *,
     size: int = 1000,
-) -> Iterator[Any]:
+) -> Generator[Any, None, None]:
     """Yield the rows of ``query`` one at a time, fetched from the server ``size`` at a time.
 
     The rows are read inside a transaction that this generator owns. Stopping
@@ -330,7 +330,7 @@ def stream_rows(
     if not isinstance(size, int) or size < 1:
         raise ValueError(f"size must be a positive integer, got {size!r}")
 
-    def rows() -> Iterator[Any]:
+    def rows() -> Generator[Any, None, None]:
         with conn.transaction(), conn.cursor() as cursor:
             yield from cursor.stream(query, params, size=size)
 
