@@ -24,8 +24,8 @@ What this module holds:
 * :func:`sample_log_lines`, an endless, seeded log generator for demos;
 
 When NOT to use it: when the data fits comfortably in memory and you need it
-more than once (sorting, several passes, random access), a list is simpler,
-can be iterated twice, and is often faster. A generator can be consumed once.
+more than once (sorting, several passes, random access), a list is simpler
+and can be iterated twice. A generator can be consumed once.
 """
 
 from __future__ import annotations
@@ -315,7 +315,8 @@ def stream_rows(
 
     The rows are read inside a transaction that this generator owns. Stopping
     early is not enough: after a ``break`` or an ``islice`` the generator is
-    only suspended, its query still running and the connection still locked.
+    only suspended and the connection still locked by psycopg in this process
+    (whether or not the server has finished sending the rows).
     *Closing* it cancels the query: ``.close()``, or
     ``with contextlib.closing(stream_rows(...)) as rows:`` (in CPython, also
     dropping the last reference to it). The cancelled query aborts the
