@@ -24,8 +24,8 @@ What this module holds:
 * :func:`sample_log_lines`, an endless, seeded log generator for demos;
 
 When NOT to use it: when the data fits comfortably in memory and you need it
-more than once (sorting, several passes, random access), a list is simpler,
-can be iterated twice, and is often faster. A generator can be consumed once.
+more than once (sorting, several passes, random access), a list is simpler
+and can be iterated twice. A generator can be consumed once.
 """
 
 from __future__ import annotations
@@ -310,12 +310,13 @@ def stream_rows(
     params: Params | None = None,
     *,
     size: int = 1000,
-) -> Iterator[Any]:
+) -> Generator[Any, None, None]:
     """Yield the rows of ``query`` one at a time, fetched from the server ``size`` at a time.
 
     The rows are read inside a transaction that this generator owns. Stopping
     early is not enough: after a ``break`` or an ``islice`` the generator is
-    only suspended, its query still running and the connection still locked.
+    only suspended and the connection still locked by psycopg in this process
+    (whether or not the server has finished sending the rows).
     *Closing* it cancels the query: ``.close()``, or
     ``with contextlib.closing(stream_rows(...)) as rows:`` (in CPython, also
     dropping the last reference to it). The cancelled query aborts the
@@ -330,7 +331,7 @@ def stream_rows(
     if not isinstance(size, int) or size < 1:
         raise ValueError(f"size must be a positive integer, got {size!r}")
 
-    def rows() -> Iterator[Any]:
+    def rows() -> Generator[Any, None, None]:
         with conn.transaction(), conn.cursor() as cursor:
             yield from cursor.stream(query, params, size=size)
 

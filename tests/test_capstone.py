@@ -350,6 +350,67 @@ def test_a_unit_of_work_cut_off_half_way_commits_nothing_then_succeeds(
     assert [r[0] for r in observer.execute("SELECT id FROM orders ORDER BY id")] == ["A-1", "A-2"]
 
 
+def test_a_terminated_session_counts_as_a_lost_connection(
+    postgres_server: TemporaryServer, observer: psycopg.Connection[Any]
+) -> None:
+    """pg_terminate_backend: the first error is AdminShutdown, the next one has no SQLSTATE."""
+    errors: list[psycopg.Error] = []
+    with psycopg.connect(
+        postgres_server.url, autocommit=True, application_name="lost-connection-test"
+    ) as victim:
+        assert terminate_backends(observer, "lost-connection-test") == 1
+        for _ in range(2):
+            with pytest.raises(psycopg.OperationalError) as lost:
+                victim.execute("SELECT 1")
+            errors.append(lost.value)
+    assert isinstance(errors[0], psycopg.errors.AdminShutdown)
+    assert errors[1].sqlstate is None  # "the connection is closed", raised by the client
+    assert [is_connection_lost(error) for error in errors] == [True, True]
+
+
+def test_a_statement_timeout_is_not_a_lost_connection(
+    database: Database, observer: psycopg.Connection[Any]
+) -> None:
+    """QueryCanceled is an OperationalError too, but the session is fine: no reconnect, no rerun."""
+    calls: list[int] = []
+
+    def slow_work(uow: Any) -> None:
+        calls.append(1)
+        database.connection().execute("SET LOCAL statement_timeout = '20ms'")
+        database.connection().execute("SELECT pg_sleep(5)")
+
+    with pytest.raises(psycopg.errors.QueryCanceled) as cancelled:
+        database.run(slow_work)
+    assert isinstance(cancelled.value, psycopg.OperationalError)
+    assert not is_connection_lost(cancelled.value)
+    assert calls == [1], "a timed-out statement is not run again"
+    assert database.reconnects == 0
+    assert database.connection().execute("SELECT 1").fetchone() == (1,)
+
+
+def test_only_session_ending_errors_count_as_lost() -> None:
+    """Other OperationalErrors (deadlock, lock timeout, disk full...) and non-psycopg errors do not."""
+    not_lost = [
+        psycopg.errors.DeadlockDetected(),
+        psycopg.errors.SerializationFailure(),
+        psycopg.errors.LockNotAvailable(),
+        psycopg.errors.DiskFull(),
+        psycopg.errors.TooManyConnections(),
+        psycopg.errors.OutOfMemory(),
+        psycopg.errors.UniqueViolation(),
+        ConnectionError("not psycopg"),
+    ]
+    lost = [
+        psycopg.errors.AdminShutdown(),
+        psycopg.errors.CrashShutdown(),
+        psycopg.errors.CannotConnectNow(),
+        psycopg.errors.ConnectionFailure(),
+        psycopg.OperationalError("connection refused"),
+    ]
+    assert [e for e in not_lost if is_connection_lost(e)] == []
+    assert [e for e in lost if not is_connection_lost(e)] == []
+
+
 def test_a_failing_unit_of_work_rolls_back_and_is_not_retried(
     database: Database, observer: psycopg.Connection[Any]
 ) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -133,16 +134,17 @@ def reconcile(conn: psycopg.Connection[Any], *, size: int = 1000) -> Iterator[Re
     The connection is busy until the generator is exhausted or closed: do not
     run other queries on it meanwhile (lesson 05).
     """
-    for order_id, amount, currency, _status, recorded, charges, charged in stream_rows(
-        conn, _REPORT, size=size
-    ):
-        yield ReportLine(
-            order_id,
-            Money(int(amount), currency) if order_id is not None else None,
-            recorded,
-            tuple(charges),
-            Money(int(charged), currency),
-        )
+    # closing(): when this generator is closed early, the cursor's generator is
+    # closed at once too, freeing the connection (lesson 05's rule).
+    with closing(stream_rows(conn, _REPORT, size=size)) as rows:
+        for order_id, amount, currency, _status, recorded, charges, charged in rows:
+            yield ReportLine(
+                order_id,
+                Money(int(amount), currency) if order_id is not None else None,
+                recorded,
+                tuple(charges),
+                Money(int(charged), currency),
+            )
 
 
 @dataclass

@@ -190,15 +190,34 @@ class UnitOfWork:
     payments: PostgresPayments
 
 
+#: SQLSTATEs that end or refuse the session itself, outside class 08 (connection
+#: exception): admin_shutdown (``pg_terminate_backend``, a fast shutdown),
+#: crash_shutdown, cannot_connect_now (the server is still starting up).
+#: https://www.postgresql.org/docs/current/errcodes-appendix.html
+_SESSION_ENDED = frozenset({"57P01", "57P02", "57P03"})
+
+
 def is_connection_lost(error: BaseException) -> bool:
     """Worth reconnecting and running the unit of work again?
 
-    Yes for ``psycopg.OperationalError``: the server closed the connection
-    (``AdminShutdown`` after ``pg_terminate_backend``, a restart) or could not
-    be reached. No for everything else: a constraint violation or a bug in a
-    query fails the same way on a new connection.
+    Yes when the session is gone or could not be opened: a psycopg error
+    with no SQLSTATE (the client could not reach the server, or the socket
+    closed), SQLSTATE class 08 (connection exception), or the server ending
+    the session (``AdminShutdown`` after ``pg_terminate_backend``,
+    ``CrashShutdown``, ``CannotConnectNow`` during a restart).
+
+    No for everything else, including the rest of ``psycopg.OperationalError``,
+    which in psycopg 3 also covers ``QueryCanceled`` (a statement timeout),
+    ``DeadlockDetected``, ``SerializationFailure``, ``LockNotAvailable``,
+    ``DiskFull``, ``TooManyConnections``: reconnecting does not cure those, and
+    a statement that timed out would time out again. (A serialization failure
+    is worth retrying, but as a transaction retry, not a reconnect: another
+    policy.)
     """
-    return isinstance(error, psycopg.OperationalError)
+    if not isinstance(error, psycopg.OperationalError):
+        return False
+    sqlstate = error.sqlstate
+    return sqlstate is None or sqlstate.startswith("08") or sqlstate in _SESSION_ENDED
 
 
 Connect = Callable[..., psycopg.Connection[Any]]
@@ -231,6 +250,11 @@ class Database:
     @property
     def application_name(self) -> str:
         return self._application_name
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The policy ``run`` retries under: how hard it tries before giving up."""
+        return self._retry
 
     def connection(self) -> psycopg.Connection[Any]:
         """The open connection, reconnecting first if there is none or it broke."""

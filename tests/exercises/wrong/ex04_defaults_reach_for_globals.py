@@ -66,14 +66,17 @@ class InMemoryAccounts:
 
 
 class ConsoleMailer:
-    """The development mailer: prints each mail to a text stream."""
+    """The development mailer: prints each mail to the text stream it is given.
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    The stream is required: a default of ``sys.stdout`` would be a global the
+    caller did not pass. The composition root says where mail goes.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
         self._stream = stream
 
     def send(self, *, to: str, subject: str, body: str) -> None:
-        stream = self._stream or sys.stdout  # looked up per call, not at import
-        stream.write(f"To: {to}\nSubject: {subject}\n\n{body}")
+        self._stream.write(f"To: {to}\nSubject: {subject}\n\n{body}")
 
 
 def reset_mail(account: Account, token: str) -> str:
@@ -83,7 +86,7 @@ def reset_mail(account: Account, token: str) -> str:
     )
 
 
-MAILER = ConsoleMailer()
+MAILER = ConsoleMailer(sys.stdout)
 REPOSITORY = InMemoryAccounts()
 
 
