@@ -56,7 +56,14 @@ def _grader_message(report: pytest.TestReport) -> str:
 
 def _without_notes(message: str) -> str:
     """The message without Hypothesis' notes (its input is reported once, by _falsifying_example)."""
-    for tail in (*(f"\n{start}" for start in _HYPOTHESIS_NOTES), "\nExplanation:"):
+    # An @example that fails gets "Failing explicit example: ..." and "(note: N other
+    # explicit example(s) also failed ...)": its input is in the grader's own message.
+    for tail in (
+        *(f"\n{start}" for start in _HYPOTHESIS_NOTES),
+        "\nExplanation:",
+        "\nFailing explicit example",
+        "\n(note: ",
+    ):
         message = message.split(tail, 1)[0]
     return message.strip()
 

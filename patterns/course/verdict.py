@@ -127,7 +127,8 @@ class Verdict:
         if self.passed or not count or not self.attempt:
             return ""
         aimed = " for this behaviour" if own else ""
-        return f"Stuck? `python -m patterns hint {self.exercise}` ({count} hints{aimed})."
+        hints = "1 hint" if count == 1 else f"{count} hints"
+        return f"Stuck? `python -m patterns hint {self.exercise}` ({hints}{aimed})."
 
     def text(self) -> str:
         lines = [self.headline()]
