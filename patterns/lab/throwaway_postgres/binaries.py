@@ -66,14 +66,19 @@ class Binaries:
     def postgres(self) -> Path:
         return self.bin_dir / "postgres"
 
-    @functools.cached_property
+    @property
     def version(self) -> str:
         """The server's version, e.g. ``"15.18"``."""
-        out = subprocess.run(
-            [str(self.postgres), "--version"], capture_output=True, text=True, check=True
-        ).stdout
-        # "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)" -> "15.18"
-        return out.split(")", 1)[-1].split()[0]
+        return _server_version(str(self.postgres))
+
+
+@functools.cache
+def _server_version(postgres: str) -> str:
+    # Asked once per process: every start needs it (cache keys), and running
+    # `postgres --version` costs about 40 ms on a busy machine.
+    out = subprocess.run([postgres, "--version"], capture_output=True, text=True, check=True).stdout
+    # "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)" -> "15.18"
+    return out.split(")", 1)[-1].split()[0]
 
 
 def _has_server(bin_dir: Path) -> bool:
