@@ -179,6 +179,18 @@ def test_an_interrupt_during_start_raises_keyboardinterrupt_after_cleaning_up(
     del caught
 
 
+def test_a_folder_too_deep_for_a_socket_is_refused_in_one_sentence_leaving_nothing(
+    server_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PATTERNS_PG_TMPDIR too deep for a socket path: a clear error, no folder left."""
+    deep = server_root / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    monkeypatch.setenv("PATTERNS_PG_TMPDIR", str(deep))
+    with pytest.raises(RuntimeError, match=r"too deep for a Unix socket .* PATTERNS_PG_TMPDIR"):
+        start_server()
+    assert list(deep.iterdir()) == [], "the refused start left its folder"
+
+
 # --- servers whose Python was killed ---------------------------------------------------
 
 OWNER_THEN_WAIT = (

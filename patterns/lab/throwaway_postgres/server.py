@@ -43,6 +43,9 @@ from patterns.lab.throwaway_postgres.privileges import (
 #: (``<base_dir>/tmp/.s.PGSQL.5432``): no TCP, so no port can clash.
 SOCKET_PORT = 5432
 
+#: sun_path holds 108 bytes on Linux, 104 on macOS (the terminating NUL included).
+MAX_SOCKET_PATH = 103
+
 SERVER_SETTINGS = (
     "-F",  # no fsync: a throwaway cluster
     *("-c", "logging_collector=off"),
@@ -153,6 +156,13 @@ def _testing_postgresql_class() -> type:
             if self.child_process:
                 return
             self.prestart()
+            socket_path = os.path.join(self.base_dir, "tmp", f".s.PGSQL.{self.settings['port']}")
+            if len(socket_path) > MAX_SOCKET_PATH:
+                raise RuntimeError(
+                    f"The server's folder {self.base_dir} is too deep for a Unix socket "
+                    f"({len(socket_path)} characters, at most {MAX_SOCKET_PATH}): set "
+                    "PATTERNS_PG_TMPDIR to a shorter folder, such as /tmp."
+                )
             log_path = os.path.join(self.base_dir, f"{self.name}.log")
             with open(log_path, "w") as log:
                 self.child_process = spawn_detached(
