@@ -24,6 +24,7 @@ import pytest
 from patterns.lab import TemporaryServer, start_server
 from patterns.lab.throwaway_postgres.leftovers import DIR_PREFIX
 from patterns.lab.throwaway_postgres.privileges import _readable_by_others
+from tests.test_throwaway_postgres import Kernel
 
 ROOT = Path(__file__).resolve().parents[1]
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
@@ -48,7 +49,10 @@ def server_root(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     Not pytest's tmp_path: its parents are 0700, and as root the server runs as
     another account that must reach its folder.
     """
-    root = Path(tempfile.mkdtemp(prefix="patterns-pg-test-root-"))
+    shm = Path("/dev/shm")  # where servers go by default: disks are slower to copy to
+    root = Path(
+        tempfile.mkdtemp(prefix="pg-test-root-", dir=shm if os.access(shm, os.W_OK) else None)
+    )
     os.chmod(root, 0o755)
     monkeypatch.setenv("PATTERNS_PG_TMPDIR", str(root))
     try:
@@ -60,18 +64,19 @@ def server_root(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def _postmasters_under(root: Path) -> list[psutil.Process]:
-    found = []
+    found = {}
     for process in psutil.process_iter(["cmdline"]):
         cmdline = process.info["cmdline"] or []
         if any(str(root) in part for part in cmdline):
-            found.append(process)
-    return found
+            found[process.pid] = process
+    # A backend shows its postmaster's command line for a moment after fork: skip children.
+    return [p for p in found.values() if p.ppid() not in found]
 
 
 # --- interrupting a start -------------------------------------------------------------
 
 # Runs in its own session, like a Jupyter kernel: SIGINT goes to its whole process
-# group, as the interrupt button does. For each delay, a timer interrupts a start
+# group, as the interrupt button does. At each moment, a timer interrupts a start
 # that many seconds in; the script reports what is left once the interrupt is handled,
 # while the interpreter lives on (a kernel does not exit after an interrupt).
 INTERRUPTED_STARTS = textwrap.dedent(
@@ -84,13 +89,19 @@ INTERRUPTED_STARTS = textwrap.dedent(
     root = Path(os.environ["PATTERNS_PG_TMPDIR"])
 
     def postmasters():
-        return [p.pid for p in psutil.process_iter(["cmdline"])
-                if any(str(root) in part for part in p.info["cmdline"] or [])]
+        # A backend shows its postmaster's command line for a moment after fork: skip children.
+        found = {p.pid: p.ppid() for p in psutil.process_iter(["cmdline"])
+                 if any(str(root) in part for part in p.info["cmdline"] or [])}
+        return [pid for pid, parent in found.items() if parent not in found]
 
+    start_server().stop()  # imports done, the cached cluster exists from here on
     started = time.perf_counter()
-    start_server().stop()  # the cached cluster exists from here on
-    print(json.dumps({"uninterrupted": time.perf_counter() - started}), flush=True)
-    for delay in json.loads(sys.argv[1]):
+    start_server().stop()
+    took = time.perf_counter() - started
+    moments = int(sys.argv[1])
+    print(json.dumps({"uninterrupted": took}), flush=True)
+    # From the first instant to a little after a start would have ended.
+    for delay in [1.3 * took * i / (moments - 1) for i in range(moments)]:
         server = None
         timer = threading.Timer(delay, os.killpg, (0, signal.SIGINT))
         try:
@@ -114,11 +125,10 @@ INTERRUPTED_STARTS = textwrap.dedent(
 
 @pytest.mark.slow
 def test_an_interrupted_start_leaves_nothing_at_any_moment(server_root: Path) -> None:
-    """SIGINT at 24 moments of a start: either a whole server, or no process and no folder."""
-    # About 0.4 s here: the delays cover the start and a little after it.
-    delays = [round(0.6 * i / 23, 3) for i in range(24)]
+    """SIGINT at 20 moments of a start: either a whole server, or no process and no folder."""
+    moments = 20
     child = subprocess.Popen(
-        [sys.executable, "-c", INTERRUPTED_STARTS, json.dumps(delays)],
+        [sys.executable, "-c", INTERRUPTED_STARTS, str(moments)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -133,7 +143,7 @@ def test_an_interrupted_start_leaves_nothing_at_any_moment(server_root: Path) ->
             child.wait()
     assert child.returncode == 0, f"the script died:\n{err[-3000:]}"
     reports = [json.loads(line) for line in out.splitlines()][1:]
-    assert len(reports) == len(delays)
+    assert len(reports) == moments
     broken = []
     for report in reports:
         if report["started"]:
@@ -147,6 +157,53 @@ def test_an_interrupted_start_leaves_nothing_at_any_moment(server_root: Path) ->
     interrupted = sum(not r["started"] for r in reports)
     assert interrupted >= 3, f"only {interrupted} starts were interrupted: the test proves nothing"
     assert not broken, f"{len(broken)} of {len(reports)} moments left a half start: {broken}"
+
+
+@pytest.fixture
+def jupyter_kernel() -> Iterator[Kernel]:
+    started = Kernel()
+    try:
+        yield started
+    finally:
+        started.shutdown()
+
+
+@pytest.mark.slow
+def test_the_interrupt_button_during_start_leaves_a_whole_server_or_nothing(
+    jupyter_kernel: Kernel, server_root: Path
+) -> None:
+    """In a real ipykernel: the interrupt button at moments of a start, checked after each."""
+    kernel = jupyter_kernel
+    took = kernel.run(
+        f"import os, time; os.environ['PATTERNS_PG_TMPDIR'] = {str(server_root)!r}\n"
+        "from patterns.lab import start_server\nstart_server().stop()\n"
+        "started = time.perf_counter(); start_server().stop()\n"
+        "print(time.perf_counter() - started)"
+    )
+    interrupted = 0
+    for delay in [float(took) * i / 6 for i in range(8)]:  # 0 to 7/6 of a start
+        kernel.run("server = None")
+        msg_id = kernel.client.execute("server = start_server()")
+        time.sleep(delay)  # the moment the learner presses the button
+        kernel.manager.interrupt_kernel()
+        while kernel.client.get_shell_msg(timeout=60)["parent_header"]["msg_id"] != msg_id:
+            pass  # replies to earlier requests
+        for _attempt in range(3):  # a press that came late may interrupt this cell instead
+            state = kernel.run(
+                "import json; print(json.dumps(server and [server.pid, str(server.base_dir)]))"
+            )
+            if not state.startswith("KeyboardInterrupt"):
+                break
+        own = json.loads(state)
+        postmasters = [p.pid for p in _postmasters_under(server_root)]
+        folders = [str(f) for f in server_root.glob(f"{DIR_PREFIX}*")]
+        if own is None:
+            interrupted += 1
+            assert (postmasters, folders) == ([], []), f"half a start left at {delay} s"
+        else:
+            assert (postmasters, folders) == ([own[0]], [own[1]]), f"at {delay} s"
+            kernel.run("server.stop()")
+    assert interrupted >= 2, f"only {interrupted} starts were interrupted: the test proves little"
 
 
 def test_an_interrupt_during_start_raises_keyboardinterrupt_after_cleaning_up(
