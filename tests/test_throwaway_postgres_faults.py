@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import queue
 import shutil
 import signal
 import subprocess
@@ -181,18 +182,25 @@ def test_the_interrupt_button_during_start_leaves_a_whole_server_or_nothing(
         "print(time.perf_counter() - started)"
     )
     interrupted = 0
-    for delay in [float(took) * i / 6 for i in range(8)]:  # 0 to 7/6 of a start
+    for delay in [float(took) * i / 7 for i in range(7)]:  # within a start
         kernel.run("server = None")
         msg_id = kernel.client.execute("server = start_server()")
         time.sleep(delay)  # the moment the learner presses the button
         kernel.manager.interrupt_kernel()
-        while kernel.client.get_shell_msg(timeout=60)["parent_header"]["msg_id"] != msg_id:
-            pass  # replies to earlier requests
-        for _attempt in range(3):  # a press that came late may interrupt this cell instead
+        try:
+            while kernel.client.get_shell_msg(timeout=20)["parent_header"]["msg_id"] != msg_id:
+                pass  # replies to earlier requests
+        except queue.Empty:
+            # A press landing in ipykernel's own code after the cell ended is logged
+            # ("KeyboardInterrupt caught in kernel") and the reply is never sent.
+            pass
+        # Retried: ipykernel aborts requests that arrive just after an error, and a
+        # late press may interrupt this cell instead.
+        for _attempt in range(5):
             state = kernel.run(
                 "import json; print(json.dumps(server and [server.pid, str(server.base_dir)]))"
             )
-            if not state.startswith("KeyboardInterrupt"):
+            if state.startswith(("[", "null")):
                 break
         own = json.loads(state)
         postmasters = [p.pid for p in _postmasters_under(server_root)]
