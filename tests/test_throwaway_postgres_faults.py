@@ -296,6 +296,38 @@ def test_doctor_reports_a_killed_servers_folder_and_sweeps_it_on_request(server_
     assert "no folders left by killed throwaway servers" in _doctor("--quick", env=env)
 
 
+# A forked child inherits the server object and its atexit entry; its normal exit
+# must not stop or delete the parent's server.
+FORK_THEN_EXIT = textwrap.dedent(
+    """
+    import os, sys, warnings
+    import psycopg
+    from patterns.lab import start_server
+    warnings.simplefilter("ignore", DeprecationWarning)  # fork() with threads, on 3.12+
+    server = start_server()
+    child = os.fork()
+    if child == 0:
+        sys.exit(0)  # runs atexit in the child
+    os.waitpid(child, 0)
+    with psycopg.connect(server.url) as conn:
+        print(conn.execute("SELECT 42").fetchone()[0])
+    server.stop()
+    """
+)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_forked_child_exiting_leaves_the_parents_server_alone(server_root: Path) -> None:
+    """The child's atexit does not stop the server the parent started."""
+    result = subprocess.run(
+        [sys.executable, "-c", FORK_THEN_EXIT],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "PATTERNS_PG_TMPDIR": str(server_root)},
+    )  # fmt: skip
+    assert result.stdout.strip() == "42", result.stderr[-2000:]
+    assert list(server_root.glob(f"{DIR_PREFIX}*")) == []
+
+
 # --- worker threads ---------------------------------------------------------------------
 
 

@@ -231,6 +231,7 @@ class TemporaryServer:
         self.binaries = binaries
         self._lock = threading.Lock()
         self._stopped = False
+        self._owner_pid = os.getpid()
 
     @property
     def socket_dir(self) -> Path:
@@ -262,7 +263,13 @@ class TemporaryServer:
         return bool(self._impl.is_alive())
 
     def stop(self) -> None:
-        """Stop the server and delete its files. Safe to call twice, and from any thread."""
+        """Stop the server and delete its files. Safe to call twice, and from any thread.
+
+        In a forked child (which inherits the object and its atexit entry) it does
+        nothing: the server belongs to the parent.
+        """
+        if os.getpid() != self._owner_pid:
+            return
         with self._lock:
             if self._stopped:
                 return
