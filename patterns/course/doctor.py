@@ -190,11 +190,26 @@ def check_course() -> tuple[bool, str]:
     return True, f"course folder {root} with {len(catalog.exercises())} exercises"
 
 
+def check_server_leftovers() -> tuple[bool, str]:
+    """Folders of throwaway servers whose Python was killed (SIGKILL, out of memory)."""
+    from patterns.lab.throwaway_postgres.leftovers import describe, find_leftovers
+
+    leftovers = find_leftovers()
+    if not leftovers:
+        return True, "no folders left by killed throwaway servers"
+    # Not a FIX: nothing is broken, and the next server start removes them anyway.
+    return True, (
+        f"{describe(leftovers)} left by throwaway servers whose Python process was killed; "
+        "the next server start removes them, `python -m patterns doctor --sweep` does it now"
+    )
+
+
 def run_doctor(quick: bool = False) -> int:
     checks: list[tuple[str, Check]] = [
         ("python", check_python),
         ("packages", check_packages),
         ("course", check_course),
+        ("leftovers", check_server_leftovers),  # before "server", whose start sweeps them
         ("postgresql", check_postgres_binaries),
         ("widgets", check_widgets),
         ("port", check_port),

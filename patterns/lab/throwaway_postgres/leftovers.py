@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -66,17 +67,60 @@ def _temp_roots() -> list[Path]:
     return roots
 
 
+def _is_ours(folder: Path) -> bool:
+    # On a shared machine /tmp and /dev/shm hold other accounts' servers too:
+    # never judge or touch those. Root sees (and may clean) them all.
+    if not hasattr(os, "geteuid") or os.geteuid() == 0:
+        return True
+    try:
+        return folder.stat().st_uid == os.geteuid()
+    except OSError:
+        return False
+
+
+def find_leftovers() -> list[Path]:
+    """Server folders of ours whose owning process is gone (what :func:`sweep_leftovers` removes)."""
+    found = []
+    folders = [f for root in dict.fromkeys(_temp_roots()) for f in root.glob(f"{DIR_PREFIX}*")]
+    for folder in folders:
+        if not folder.is_dir() or not _is_ours(folder) or _owner_alive(folder / "owner.json"):
+            continue
+        # A folder created a moment ago may not have its owner file yet.
+        try:
+            young = time.time() - folder.stat().st_mtime < 60
+        except OSError:
+            continue  # removed meanwhile
+        if young and not (folder / "owner.json").exists():
+            continue
+        found.append(folder)
+    return found
+
+
 def sweep_leftovers() -> list[Path]:
     """Stop and delete servers whose owning process is gone; return what was removed."""
     removed = []
-    folders = [f for root in dict.fromkeys(_temp_roots()) for f in root.glob(f"{DIR_PREFIX}*")]
-    for folder in folders:
-        if not folder.is_dir() or _owner_alive(folder / "owner.json"):
-            continue
-        # A folder created a moment ago may not have its owner file yet.
-        if not (folder / "owner.json").exists() and time.time() - folder.stat().st_mtime < 60:
-            continue
+    for folder in find_leftovers():
         _kill_postmaster(folder / "data")
         shutil.rmtree(folder, ignore_errors=True)
-        removed.append(folder)
+        if not folder.exists():
+            removed.append(folder)
     return removed
+
+
+def folder_size(folder: Path) -> int:
+    """Bytes used by the files under ``folder`` (0 for what cannot be read)."""
+    total = 0
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(root, name)).st_size
+    return total
+
+
+def describe(folders: list[Path]) -> str:
+    """``2 folders (84 MB): /dev/shm/patterns-pg-a, /tmp/patterns-pg-b``."""
+    megabytes = sum(folder_size(f) for f in folders) / 1e6
+    shown = ", ".join(str(f) for f in folders[:3])
+    more = f" and {len(folders) - 3} more" if len(folders) > 3 else ""
+    noun = "folder" if len(folders) == 1 else "folders"
+    return f"{len(folders)} {noun} ({megabytes:.0f} MB): {shown}{more}"

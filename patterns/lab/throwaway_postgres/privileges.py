@@ -1,4 +1,10 @@
-"""Running the server as an unprivileged account when we are root, and tying it to its parent."""
+"""Running the server as an unprivileged account when we are root, and tying it to its parent.
+
+Linux sends the parent-death signal when the *thread* that forked the child
+exits, not the process: a server spawned from a worker thread would stop when
+that thread ends. So every server is spawned from one long-lived daemon thread,
+which lives exactly as long as the process.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +13,19 @@ import ctypes
 import functools
 import os
 import pwd
+import queue
 import shutil
 import signal
 import stat
+import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from patterns.lab.throwaway_postgres.binaries import Binaries, PostgresNotFoundError, _has_server
 
@@ -136,3 +146,66 @@ def _child_setup(parent_pid: int) -> Callable[[], None] | None:
             os.kill(os.getpid(), signal.SIGINT)
 
     return setup
+
+
+_SpawnRequest = tuple["Future[subprocess.Popen[bytes]]", Sequence[str], dict[str, Any]]
+
+
+class _Spawner:
+    """Runs ``subprocess.Popen`` on one daemon thread that lives as long as the process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._requests: queue.SimpleQueue[_SpawnRequest] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._owner_pid = 0
+
+    def popen(self, command: Sequence[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+        with self._lock:
+            # A forked child inherits no threads: it needs its own spawner thread.
+            if self._thread is None or self._owner_pid != os.getpid():
+                self._requests = queue.SimpleQueue()
+                self._thread = threading.Thread(
+                    target=self._serve,
+                    args=(self._requests,),
+                    name="patterns-pg-spawner",
+                    daemon=True,
+                )
+                self._thread.start()
+                self._owner_pid = os.getpid()
+            requests = self._requests
+        future: Future[subprocess.Popen[bytes]] = Future()
+        requests.put((future, command, kwargs))
+        return future.result()
+
+    @staticmethod
+    def _serve(requests: queue.SimpleQueue[_SpawnRequest]) -> None:
+        while True:
+            future, command, kwargs = requests.get()
+            try:
+                # Any-typed kwargs defeat Popen's overloads: no text=, so bytes.
+                future.set_result(
+                    cast("subprocess.Popen[bytes]", subprocess.Popen(command, **kwargs))
+                )
+            except BaseException as error:  # handed to the caller, who raises it
+                future.set_exception(error)
+
+
+_spawner = _Spawner()
+
+
+def spawn_detached(
+    command: Sequence[str], run_as: _RunAs | None, **kwargs: Any
+) -> subprocess.Popen[bytes]:
+    """Start ``command`` in its own session, as ``run_as``, stopped by the kernel when we die.
+
+    Its own session: the Jupyter interrupt button signals the kernel's whole
+    process group, which must not include the server.
+    """
+    return _spawner.popen(
+        command,
+        start_new_session=True,
+        preexec_fn=_child_setup(os.getpid()),
+        **(run_as.popen_kwargs() if run_as else {}),
+        **kwargs,
+    )
