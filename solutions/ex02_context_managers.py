@@ -1,6 +1,6 @@
 """Exercise 02: a context manager around a real PostgreSQL resource, an advisory lock.
 
-An advisory lock is a named mutex that lives in the database server: two
+An advisory lock is a mutex keyed by a number that lives in the database server: two
 workers that both run ``with advisory_lock(conn, 42):`` never run their blocks
 at the same time, even on different machines. The checkout service uses one so
 that a nightly job and a manual rerun cannot settle the same payments twice.
@@ -14,9 +14,11 @@ Write :func:`advisory_lock`:
 
 * refuse a ``key`` that is not an ``int`` in PostgreSQL's ``bigint`` range
   (``-2**63`` to ``2**63 - 1``, both ends usable), and a connection that is not
-  in autocommit mode, with ``ValueError`` (a failed transaction would make the
-  unlock itself fail). A ``bool`` is refused too: Python counts ``True`` as the
-  int 1, but a key of ``True`` is a bug, not lock number 1;
+  idle in autocommit mode (autocommit off, or inside a ``with conn.transaction():``
+  block: ``conn.info.transaction_status`` is not ``IDLE``), with ``ValueError``:
+  a statement failing inside a transaction aborts it, and the unlock with it, so
+  the lock would stay held. A ``bool`` is refused too: Python counts ``True`` as
+  the int 1, but a key of ``True`` is a bug, not lock number 1;
 * ``blocking=True``: wait for the lock (``SELECT pg_advisory_lock(%s)``);
   ``blocking=False``: try once (``SELECT pg_try_advisory_lock(%s)`` returns a
   bool) and raise :class:`LockBusy` naming the key if another session holds it;
@@ -48,10 +50,11 @@ def advisory_lock(
     # BEGIN SOLUTION: check the arguments, take the lock, yield, release it in a finally
     if isinstance(key, bool) or not isinstance(key, int) or not BIGINT_MIN <= key <= BIGINT_MAX:
         raise ValueError(f"key must be an int between {BIGINT_MIN} and {BIGINT_MAX}, got {key!r}")
-    if not conn.autocommit:
+    if not conn.autocommit or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
         raise ValueError(
-            "advisory_lock needs an autocommit connection (psycopg.connect(url, "
-            "autocommit=True)): in a failed transaction the unlock would fail too."
+            "advisory_lock needs an idle autocommit connection (psycopg.connect(url, "
+            "autocommit=True), outside any conn.transaction() block): in a failed "
+            "transaction the unlock would fail too and the lock would stay held."
         )
     if blocking:
         conn.execute("SELECT pg_advisory_lock(%s)", (key,))

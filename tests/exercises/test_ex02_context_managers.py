@@ -275,6 +275,30 @@ def test_refuses_a_connection_without_autocommit(
             return
 
 
+def test_refuses_a_connection_inside_a_transaction_block(
+    ex02: ModuleType,
+    conn: psycopg.Connection[Any],
+    connections: tuple[psycopg.Connection[Any], psycopg.Connection[Any]],
+) -> None:
+    """Inside `with conn.transaction():` it raises ValueError and takes no lock (a failing statement would block the unlock)."""
+    observer = connections[1]
+    with conn.transaction():
+        try:
+            with ex02.advisory_lock(conn, KEY):
+                pytest.fail(
+                    "advisory_lock(conn, 4242) entered the block inside `with conn.transaction():`; "
+                    "a statement failing there aborts the transaction, and the unlock with it: "
+                    "it should raise ValueError (check conn.info.transaction_status)",
+                    pytrace=False,
+                )
+        except ValueError:
+            pass
+    held = keys_held_by(observer, conn.info.backend_pid)
+    assert held == set(), (
+        f"after advisory_lock(conn, 4242) refused inside a transaction, the session still holds {held}"
+    )
+
+
 # --- the bigint range's two ends, and generated scenarios ------------------------------------
 
 

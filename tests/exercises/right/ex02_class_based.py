@@ -21,8 +21,8 @@ class advisory_lock:  # noqa: N801 - used like a function: with advisory_lock(co
             raise ValueError(f"advisory lock keys are ints, not {type(key).__name__}: {key!r}")
         if key < -(2**63) or key > 2**63 - 1:
             raise ValueError(f"advisory lock key {key} does not fit PostgreSQL's bigint")
-        if conn.autocommit is not True:
-            raise ValueError("advisory_lock wants a connection opened with autocommit=True")
+        if conn.autocommit is not True or conn.info.transaction_status.name != "IDLE":
+            raise ValueError("advisory_lock wants an idle connection opened with autocommit=True")
         self.conn, self.key, self.blocking = conn, key, blocking
 
     def __enter__(self) -> None:
