@@ -2,7 +2,8 @@
 
 * a throwaway PostgreSQL server (:func:`temporary_server`), in ``throwaway_postgres``;
 * a deliberately flaky HTTP server (:func:`flaky_server`), in ``flaky_http``;
-* the retry lesson's plots and schedule explorer (:func:`schedule_explorer`), in ``retry_plots``;
+* the retry lesson's plots and schedule explorer (:func:`schedule_explorer`), in ``retry_plots``,
+  and its fake clocks and sleep (:class:`FakeTime`), in ``fake_time``;
 * peak memory of a pipeline variant in its own process (:func:`measure`), in ``memory``.
 
 Import the public names from here (``from patterns.lab import temporary_server``).
@@ -40,9 +41,11 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "schedule_summary",
     ),
     "memory": ("FILE_VARIANTS", "POSTGRES_VARIANTS", "Measurement", "measure"),
+    "fake_time": ("EPOCH", "FakeTime"),
 }
 
 if TYPE_CHECKING:
+    from patterns.lab.fake_time import EPOCH, FakeTime
     from patterns.lab.flaky_http import (
         Arrival,
         Charge,
@@ -73,11 +76,13 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "EPOCH",
     "FILE_VARIANTS",
     "POSTGRES_VARIANTS",
     "Arrival",
     "Binaries",
     "Charge",
+    "FakeTime",
     "Fault",
     "FlakyServer",
     "Measurement",
@@ -103,7 +108,7 @@ __all__ = [
 # Which module each public name lives in (each of them re-exports its own names).
 _HOMES: dict[str, str] = {
     name: home
-    for home in ("throwaway_postgres", "flaky_http", "retry_plots", "memory")
+    for home in ("throwaway_postgres", "flaky_http", "retry_plots", "memory", "fake_time")
     for name in __all__
     if name in _EXPORTS[home]
 }
