@@ -27,11 +27,13 @@ __all__ = ["API", "EPOCH", "FakeTime", "api", "client", "fake", "status_error"]
 API = "https://api.example.test"
 
 
+_ORDER_REQUEST = httpx.Request("GET", f"{API}/orders/42")  # one is enough: errors only read it
+
+
 def status_error(status: int, headers: dict[str, str] | None = None) -> httpx.HTTPStatusError:
     """The exception ``raise_for_status()`` raises for an answer with ``status``."""
-    request = httpx.Request("GET", f"{API}/orders/42")
-    response = httpx.Response(status, headers=headers, request=request)
-    return httpx.HTTPStatusError(f"HTTP {status}", request=request, response=response)
+    response = httpx.Response(status, headers=headers, request=_ORDER_REQUEST)
+    return httpx.HTTPStatusError(f"HTTP {status}", request=_ORDER_REQUEST, response=response)
 
 
 @pytest.fixture
