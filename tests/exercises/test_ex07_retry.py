@@ -13,6 +13,7 @@ fake time (``patterns.lab.FakeTime``) records every pause, so nothing sleeps.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import re
@@ -135,7 +136,8 @@ class Scenario:
         }
 
     def call(self) -> str:
-        return call_repr("call_with_retry", "func", **self.settings(), rng=f"Random({self.seed})")
+        given = ", ".join(f"{name}={value!r}" for name, value in self.settings().items())
+        return f"call_with_retry(func, {given}, rng=Random({self.seed}))"
 
     def describe(self) -> str:
         steps = [step.describe() for step in self.steps]
@@ -205,54 +207,84 @@ def spec_call_with_retry(
     clock: Callable[[], float],
     wall_clock: Callable[[], float],
     rng: random.Random,
+    explain: list[str] | None = None,
 ) -> Any:
-    """The module docstring's rules, as code."""
+    """The module docstring's rules, as code; ``explain`` collects one sentence per attempt."""
+    said = explain if explain is not None else []
     started = clock()
     attempt = 0
     while True:
         attempt += 1
         try:
-            return func()
+            result = func()
+            said.append(f"attempt {attempt} returned")
+            return result
         except Exception as error:
             if not spec_is_transient(error):
+                said.append(f"attempt {attempt} failed with a permanent {type(error).__name__}: "
+                            "raise it at once, untouched")  # fmt: skip
                 raise
             note = f"gave up after {attempt} attempt"
             if attempt >= max_attempts:
+                said.append(f"attempt {attempt} was the last (max_attempts={max_attempts}): "
+                            "give up, no pause")  # fmt: skip
                 error.add_note(note)
                 raise
-            drawn = rng.uniform(0, spec_ceiling(attempt, base_delay, multiplier, max_delay))
+            ceiling = spec_ceiling(attempt, base_delay, multiplier, max_delay)
+            drawn = rng.uniform(0, ceiling)
             asked = retry_after_seconds(error, wall_clock())
             if asked is not None and asked > max_delay:
+                said.append(f"after attempt {attempt} the server asked to wait {asked:g} s, more "
+                            f"than max_delay={max_delay:g}: give up at once, never cut the "
+                            "server's wait short")  # fmt: skip
                 error.add_note(f"{note}; asked {asked:g}")
                 raise
             pause = drawn if asked is None else max(drawn, asked)
-            if deadline is not None and clock() - started + pause > deadline:
+            why = f"after attempt {attempt} full_jitter_delay drew {drawn:.4g} s (ceiling {ceiling:.4g})"
+            if asked is not None:
+                why += f", the server asked {asked:g} s: the pause is {pause:.4g} (Retry-After is a floor)"
+            elapsed = clock() - started
+            if deadline is not None and elapsed + pause > deadline:
+                said.append(
+                    f"{why}; {elapsed:g} s + {pause:.4g} s would pass deadline={deadline:g}: give up now"
+                )
                 server_decided = asked is not None and asked > drawn
                 error.add_note(f"{note}; asked {asked:g}" if server_decided else note)
                 raise
+            said.append(why)
         sleep(pause)
 
 
 # -- turning a difference into a sentence ------------------------------------------------
 
 
+def counted(number: int, thing: str) -> str:
+    return f"{number} {thing}{'' if number == 1 else 's'}"
+
+
 def seconds(values: list[float]) -> str:
     shown = ", ".join(f"{v:.3g}" for v in values[:6])
-    return f"[{shown}{', ...' if len(values) > 6 else ''}] ({len(values)} pauses)"
+    return f"[{shown}{', ...' if len(values) > 6 else ''}] ({counted(len(values), 'pause')})"
 
 
-def pauses_differ(got: list[float], want: list[float]) -> str:
-    """A short account of how two pause lists differ ("" when they agree)."""
-    if len(got) == len(want) and all(map(math.isclose, got, want)):
-        return ""
-    common = next(
+def first_difference(got: list[float], want: list[float]) -> int:
+    """Index of the first pause that differs (or the shorter length when one is a prefix)."""
+    return next(
         (i for i, (g, w) in enumerate(zip(got, want, strict=False)) if not math.isclose(g, w)),
         min(len(got), len(want)),
     )
+
+
+def pauses_differ(got: list[float], want: list[float], rule: str) -> str:
+    """A short account of how two pause lists differ ("" when they agree)."""
+    if len(got) == len(want) and all(map(math.isclose, got, want)):
+        return ""
+    common = first_difference(got, want)
     if common == len(want):
         extra = len(got) - len(want)
         many = "one pause" if extra == 1 else f"{extra} pauses"
-        return f"{many} too many, after the last attempt should have given up"
+        when = ", after the last attempt" if "was the last" in rule else ", where the spec gives up"
+        return f"{many} too many{when}"
     if common == len(got):
         missing = len(want) - len(got)
         return (
@@ -265,19 +297,18 @@ def pauses_differ(got: list[float], want: list[float]) -> str:
 def compare(ex07: ModuleType, scenario: Scenario) -> str:
     """Play ``scenario`` against the learner and the spec; "" when they agree."""
     got = play(scenario, ex07.call_with_retry)
-    want = play(scenario, spec_call_with_retry)
+    spec_said: list[str] = []
+    want = play(scenario, functools.partial(spec_call_with_retry, explain=spec_said))
     where = scenario.describe()
     if got.raised is not None and got.raised not in got.errors:
         return f"{where} raised {type(got.raised).__name__}: {got.raised}"
-    if len(got.calls) != len(want.calls):
+    rule = spec_said[min(first_difference(got.sleeps, want.sleeps), len(spec_said) - 1)]
+    difference = pauses_differ(got.sleeps, want.sleeps, rule)
+    if difference or len(got.calls) != len(want.calls):
         return (
-            f"{where}: func was called {len(got.calls)} times, expected {len(want.calls)}; "
-            f"slept {seconds(got.sleeps)}, expected {seconds(want.sleeps)}"
-        )
-    difference = pauses_differ(got.sleeps, want.sleeps)
-    if difference:
-        return (
-            f"{where}: {difference}. Slept {seconds(got.sleeps)}, expected {seconds(want.sleeps)}"
+            f"{where}: {difference or 'the pauses agree'}; func was called "
+            f"{counted(len(got.calls), 'time')}, expected {len(want.calls)}. Slept "
+            f"{seconds(got.sleeps)}, expected {seconds(want.sleeps)}. The spec: {rule}"
         )
     if want.raised is None:
         if got.raised is not None or got.returned != "ok":
@@ -472,10 +503,33 @@ def test_full_jitter_delay_draws_once_below_the_capped_ceiling(
     assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12), (
         f"{call} returned {got!r}; expected rng.uniform(0, {ceiling:.6g}) = {want!r}, where "
         f"{ceiling:.6g} = min({max_delay}, {base_delay} * {multiplier} ** {attempt - 1})"
+        + known_slip(got, seed, attempt, base_delay, multiplier, max_delay)
     )
     assert rng.random() == expected_rng.random(), (
         f"{call} returned the right number but drew from the rng more than once"
     )
+
+
+def known_slip(
+    got: float, seed: int, attempt: int, base_delay: float, multiplier: float, max_delay: float
+) -> str:
+    """Name the slip when ``got`` is exactly the draw below a classic wrong ceiling."""
+    right = spec_ceiling(attempt, base_delay, multiplier, max_delay)
+    slips = {
+        "the ceiling ignores multiplier (it doubles)": min(
+            max_delay, base_delay * 2 ** (attempt - 1)
+        ),
+        "the ceiling is not capped by max_delay": base_delay * multiplier ** (attempt - 1),
+        "the exponent is attempt, not attempt - 1": min(
+            max_delay, base_delay * multiplier**attempt
+        ),
+    }
+    for slip, ceiling in slips.items():
+        if not math.isclose(ceiling, right) and math.isclose(
+            got, random.Random(seed).uniform(0, ceiling)
+        ):
+            return f": {slip}"
+    return ""
 
 
 # -- call_with_retry --------------------------------------------------------------------------
@@ -544,7 +598,7 @@ DEADLINE = [
         multiplier=1.0,
         deadline=20.0,
         seed=8,
-    ),  # fmt: skip
+    ),
     Scenario((Step("503", 20), Step(None)), deadline=10.0),  # Retry-After past the deadline
     Scenario((Step("503", 10), Step(None)), deadline=10.0, base_delay=0.0),  # ends exactly on it
     Scenario((Step("503", 8, 3.0), Step(None)), deadline=10.0, base_delay=0.0),  # 3 + 8 > 10
