@@ -11,7 +11,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 300 \
          -p patterns.course.pristine_plugin
 
-.PHONY: lab test lint unit notebooks browser bench refresh stubs doctor clean
+.PHONY: lab test lint unit notebooks browser bench mutation refresh stubs doctor clean
 
 $(BIN)/python:
 	@echo ">> creating the virtual environment in $(VENV) (with $(PYTHON))"
@@ -55,6 +55,9 @@ browser: $(STAMP)
 
 bench: $(STAMP) ## rerun the benchmarks (see BENCHMARKS.md)
 	@for b in benchmarks/bench_*.py; do echo ">> $$b"; $(BIN)/python $$b || exit 1; done
+
+mutation: $(STAMP) ## contributors: mutation-test every grader (slow; see BENCHMARKS.md)
+	@$(BIN)/python benchmarks/mutation.py $(EX)
 
 refresh: $(STAMP) ## contributors: re-execute notebooks and save outputs
 	@$(BIN)/python -m patterns refresh $(NB)
