@@ -30,18 +30,17 @@ own, from ``patterns.retry``: seconds or an HTTP date, read as UTC).
    * otherwise draw ``full_jitter_delay(...)`` (always, so the schedule is
      reproducible) and read ``asked = retry_after_seconds(error, wall_clock())``;
    * ``Retry-After`` is a floor, never cut short: coming back before the
-     server asked defeats it. If ``asked`` is more than ``max_delay``, give up
-     at once; otherwise the pause is ``max(drawn, asked)``;
+     server asked defeats it. The pause is ``max(drawn, asked)``, and if
+     ``asked`` is more than ``max_delay``, give up at once;
    * with a ``deadline`` (seconds since the first attempt started, measured
      with ``clock()``): if ``elapsed + pause`` would pass it, give up now;
    * otherwise ``sleep(pause)`` and try again.
 
    Giving up means re-raising the last real exception (not a new one) after
-   ``error.add_note(...)``: the note starts with ``gave up after N attempts``
-   (``1 attempt`` for one), and when the server's ``Retry-After`` is why
-   (more than ``max_delay``, or a floor above the drawn pause that passes the
-   deadline), it also gives the seconds the server asked for, for example
-   ``gave up after 2 attempts: the server asked to wait 3600 s``.
+   ``error.add_note(gave_up_note(attempt, asked))`` (given below): the note
+   says how many attempts were made and, when the server sent ``Retry-After``,
+   how long it asked to wait (``gave up after 2 attempts: the server asked to
+   wait 3600 s``). After the last attempt there is no ``asked`` to report.
 """
 
 from __future__ import annotations
@@ -56,6 +55,12 @@ import httpx
 from patterns.retry import TRANSIENT_STATUSES, retry_after_seconds
 
 T = TypeVar("T")
+
+
+def gave_up_note(attempts: int, asked: float | None = None) -> str:
+    """The note to add to the error you re-raise when you give up. Given, not part of the exercise."""
+    note = f"gave up after {attempts} attempt{'s' if attempts != 1 else ''}"
+    return note if asked is None else f"{note}: the server asked to wait {asked:g} s"
 
 
 def is_transient(error: BaseException) -> bool:

@@ -73,7 +73,7 @@ def call_with_retry(
             if deadline is not None:
                 left = deadline - (clock() - start)
                 if wait > left:
-                    why = f" (Retry-After {server:.0f}s)" if server is not None and server > jittered else ""
+                    why = "" if server is None else f" (Retry-After {server:.0f}s)"
                     failure.add_note(counted + why)
                     raise
             sleep(wait)
