@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -588,7 +587,7 @@ def tenacity_run(stop: Any, monkeypatch: pytest.MonkeyPatch) -> FakeTime:
     """Run tenacity against a server that always times out, on fake time."""
     fake_time = FakeTime()
     # tenacity reads time.monotonic() itself (it has no clock to inject): give it ours.
-    monkeypatch.setattr(tenacity, "time", SimpleNamespace(monotonic=fake_time.clock))
+    monkeypatch.setattr(tenacity, "time", fake_time.as_time_module())
     policy = tenacity.Retrying(
         stop=stop,
         wait=tenacity.wait_exponential(multiplier=1.0, max=30.0),

@@ -11,6 +11,8 @@ a benchmark). It is a test double, not a scheduler.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 __all__ = ["EPOCH", "FakeTime"]
 
 EPOCH = 1_800_000_000.0  # where the fake wall clock starts: 2027-01-15 08:00:00 UTC
@@ -39,3 +41,11 @@ class FakeTime:
         """Record the pause and let the fake time pass, at once."""
         self.sleeps.append(seconds)
         self.now += seconds
+
+    def as_time_module(self) -> SimpleNamespace:
+        """A stand-in for the ``time`` module, for a library that reads the clock itself.
+
+        tenacity calls ``time.monotonic()`` with no way to inject a clock; patch
+        its ``time`` with this (``mock.patch.object(tenacity, "time", ...)``).
+        """
+        return SimpleNamespace(monotonic=self.clock, time=self.wall, sleep=self.sleep)
