@@ -1,6 +1,6 @@
 """ex07 wrong: the deadline is measured from 0 instead of from clock() at the first attempt.
 
-grader says: clock() reads 100 at the start
+grader says: clock() reads 7 at the start
 """
 
 from __future__ import annotations
