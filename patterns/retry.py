@@ -246,6 +246,10 @@ class RetryPolicy:
             )
         if self.jitter not in JITTER_KINDS:
             raise ValueError(f"jitter must be one of {JITTER_KINDS}, got {self.jitter!r}")
+        if not isinstance(self.rng, random.Random):
+            raise TypeError(
+                f"rng must be a random.Random (leave it out for a fresh one), got {self.rng!r}"
+            )
 
     def delay(self, attempt: int) -> float:
         """The backoff pause after failed attempt ``attempt``, before ``Retry-After``."""

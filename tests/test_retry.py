@@ -523,6 +523,8 @@ def test_a_non_number_is_a_type_error() -> None:
         retry(max_attempts="3")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="base_delay must be a number of seconds"):
         retry(base_delay="1s")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="rng must be a random"):
+        retry(rng=None)  # type: ignore[arg-type]
 
 
 def test_decorator_and_plain_call_follow_the_same_policy(
