@@ -687,6 +687,10 @@ def test_call_with_retry_follows_the_spec_on_generated_schedules(
     assert_as_specified(ex07, [scenario])
 
 
+@pytest.mark.hints(
+    "retry_after_seconds(error, now) needs the wall-clock time as `now`: pass wall_clock(), "
+    "the injected one, not time.time().",
+)
 def test_retry_after_as_a_date_is_read_with_the_wall_clock(ex07: ModuleType) -> None:
     """Retry-After as an HTTP date is turned into seconds with the injected wall_clock()."""
     fake = FakeTime()
