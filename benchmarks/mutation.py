@@ -39,11 +39,7 @@ import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from cosmic_ray.commands import init
-from cosmic_ray.mutating import mutate_and_test
-from cosmic_ray.work_db import WorkDB, use_db
-from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
+from typing import Any
 
 from patterns.course import catalog
 from patterns.course.grading import GRADE_ENV
@@ -122,7 +118,9 @@ def grader_command(exercise: catalog.Exercise) -> str:
     )  # fmt: skip
 
 
-def _skip_outside(work_db: WorkDB, ranges: Sequence[tuple[int, int]]) -> None:
+def _skip_outside(work_db: Any, ranges: Sequence[tuple[int, int]]) -> None:
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
     outside = [
         item.job_id
         for item in work_db.pending_work_items
@@ -141,6 +139,12 @@ def _skip_outside(work_db: WorkDB, ranges: Sequence[tuple[int, int]]) -> None:
 
 def mutate_exercise(exercise_id: str, equivalents: Iterable[Equivalent], progress: bool) -> Score:
     """Run every mutant of one exercise's marked part against its grader."""
+    # Imported here: the helpers above are tested without the mutation tool's start-up cost.
+    from cosmic_ray.commands import init
+    from cosmic_ray.mutating import mutate_and_test
+    from cosmic_ray.work_db import use_db
+    from cosmic_ray.work_item import TestOutcome, WorkerOutcome
+
     exercise = catalog.get(exercise_id)
     score = Score(exercise.id)
     listed = [e for e in equivalents if e.exercise == exercise.id]
