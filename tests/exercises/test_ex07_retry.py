@@ -2,10 +2,12 @@
 
 Behaviour, not examples: each test compares the learner's functions with the
 spec written as code (``spec_*`` below, not the reference solution, so a
-mutated solution is never its own judge) over cases Hypothesis generates,
-boundaries included (``base_delay=0``, one attempt, a cap below the base, a
-deadline of 0, ``Retry-After`` at and above the cap). The profile is fixed
-(derandomized, no example database) so a check is fast and repeatable.
+mutated solution is never its own judge): on fixed cases chosen for their
+boundaries (``base_delay=0``, one attempt, a cap below the base, a deadline of
+0 or hit exactly, ``Retry-After`` at and above the cap), one list per
+behaviour, and on cases Hypothesis generates. Its profile is fixed
+(derandomized, no example database, 25 cases a test) so a check is fast and
+repeatable.
 
 The server is a plain function raising what ``raise_for_status()`` raises;
 fake time (``patterns.lab.FakeTime``) records every pause, so nothing sleeps.
@@ -126,14 +128,11 @@ FAILURES: dict[str, Callable[[dict[str, str] | None], BaseException]] = {
     "LocalProtocolError": _plain(httpx.LocalProtocolError, "illegal header value"),
     "FileNotFoundError": _plain(FileNotFoundError, "orders.csv"),
 }
-TRANSIENT = [name for name in FAILURES if spec_is_transient(FAILURES[name](None))]
-PERMANENT = [name for name in FAILURES if name not in TRANSIENT]
 STATUSES_WITH_RETRY_AFTER = ["429", "503"]
 
 
-CLOCK_START = (
-    7.0  # a monotonic clock does not start at 0 (nor at a round number): count from clock()
-)
+# A monotonic clock does not start at 0 (nor at a round number): count from clock().
+CLOCK_START = 7.0
 
 
 @dataclass(frozen=True)
