@@ -7,31 +7,47 @@ small plugin that reads what every test reported: its duration (setup, call
 and teardown) and the seconds its fake ``sleep`` recorded (each test's
 fixture leaves them in ``user_properties`` as ``simulated_sleep_s``).
 
-Two groups are reported separately, because they spend real time on
+Three groups are reported separately, because they spend real time on
 different things:
 
-* backoff tests (``tests/test_retry.py`` and the ex07 grader): respx and a
-  fake clock, no sockets; the claim is >= 60 s simulated in < 1 s real;
+* backoff unit tests (``tests/test_retry.py``): respx and a fake clock, no
+  sockets; the claim is >= 60 s simulated in < 1 s real;
+* the ex07 grader: the learner's function and the spec side by side on fixed
+  and Hypothesis-generated schedules; its real time is mostly Hypothesis;
 * flaky-server integration tests: real sockets and real (short) read
   timeouts against a slow answer; their backoff is simulated too, but their
   real time is the timeouts, by design.
 
 The wall time is the sum of the tests' own durations (pytest's start-up and
 collection are left out and printed on their own line).
+
+Then ``python -m patterns check ex07`` on a solved copy of the course is timed
+(median of ``--runs``), beside two baselines measured in the same run: a bare
+pytest of one trivial test without plugin autoload, and ``check ex00``, the
+simplest exercise. The goal for ex07 is 0.5 s.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-BACKOFF = ["tests/test_retry.py", "tests/exercises/test_ex07_retry.py"]
+BACKOFF = ["tests/test_retry.py"]
+GRADER = ["tests/exercises/test_ex07_retry.py"]
 INTEGRATION = ["tests/test_flaky_http.py"]
+CHECK_GOAL_S = 0.5
 CLAIM_SIMULATED_S = 60.0
 CLAIM_WALL_S = 1.0
 
@@ -67,14 +83,66 @@ def run(paths: list[str]) -> tuple[Tally, float]:
     return tally, elapsed
 
 
-def main() -> int:
+def median_seconds(action: Callable[[], object], runs: int) -> float:
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
+def bench_check(runs: int) -> float:
+    """Median seconds of ``check ex07`` on a solved course, printed beside two baselines."""
+    with tempfile.TemporaryDirectory(prefix="bench-retry-") as tmp:
+        scratch = Path(tmp)
+        course = scratch / "course"
+        for name in ("solutions", "tests"):
+            shutil.copytree(
+                ROOT / name, course / name, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        shutil.copytree(ROOT / "solutions", course / "exercises")
+        trivial = scratch / "test_trivial.py"
+        trivial.write_text("def test_trivial():\n    assert 1 + 1 == 2\n")
+        env = {**os.environ, "PATTERNS_COURSE_ROOT": str(course)}
+
+        def command(*args: str, **extra: str) -> Callable[[], object]:
+            return lambda: subprocess.run(
+                [sys.executable, *args], cwd=scratch, env={**env, **extra},
+                check=True, capture_output=True,
+            )  # fmt: skip
+
+        check_ex07 = command("-m", "patterns", "check", "ex07")
+        check_ex00 = command("-m", "patterns", "check", "ex00")
+        bare = command("-m", "pytest", "-q", "-p", "no:cacheprovider", str(trivial),
+                       PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")  # fmt: skip
+        for warm in (check_ex07, check_ex00, bare):  # the file cache, pyc files
+            warm()
+        timings = {
+            "bare pytest, one trivial test, no autoload": median_seconds(bare, runs),
+            "python -m patterns check ex00 (solved)": median_seconds(check_ex00, runs),
+            "python -m patterns check ex07 (solved)": median_seconds(check_ex07, runs),
+        }
+    print(f"\n## check latency (median of {runs}, same run)")
+    for name, seconds in timings.items():
+        print(f"{name:45} {seconds:6.3f} s")
+    return timings["python -m patterns check ex07 (solved)"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--runs", type=int, default=9, help="timed runs of each check")
+    args = parser.parse_args(argv)
     backoff, backoff_session = run([str(ROOT / p) for p in BACKOFF])
+    grader, grader_session = run([str(ROOT / p) for p in GRADER])
     integration, integration_session = run([str(ROOT / p) for p in INTEGRATION])
     print()
     print("## Lesson 07: simulated backoff vs real time")
     print("| group | tests | simulated backoff (s) | real time in tests (s) | speed-up |")
     print("|---|---:|---:|---:|---:|")
-    for name, tally in (("backoff (respx)", backoff), ("flaky server", integration)):
+    groups = (("backoff unit tests (respx)", backoff), ("ex07 grader (spec side by side)", grader),
+              ("flaky server", integration))  # fmt: skip
+    for name, tally in groups:
         ratio = tally.simulated_s / tally.wall_s if tally.wall_s else float("inf")
         print(
             f"| {name} | {len(tally.tests)} | {tally.simulated_s:.1f} | "
@@ -82,15 +150,18 @@ def main() -> int:
         )
     print(
         f"\npytest sessions including start-up and collection: backoff {backoff_session:.2f} s, "
-        f"flaky server {integration_session:.2f} s"
+        f"grader {grader_session:.2f} s, flaky server {integration_session:.2f} s"
     )
     ok = backoff.simulated_s >= CLAIM_SIMULATED_S and backoff.wall_s < CLAIM_WALL_S
     print(
-        f"{'PASS' if ok else 'FAIL'}: the backoff tests simulate {backoff.simulated_s:.1f} s "
+        f"{'PASS' if ok else 'FAIL'}: the backoff unit tests simulate {backoff.simulated_s:.1f} s "
         f"(claim >= {CLAIM_SIMULATED_S:g} s) in {backoff.wall_s:.3f} s of real time "
         f"(claim < {CLAIM_WALL_S:g} s)"
     )
-    return 0 if ok else 1
+    check = bench_check(args.runs)
+    fast = check <= CHECK_GOAL_S
+    print(f"{'PASS' if fast else 'FAIL'}: check ex07 {check:.3f} s (goal <= {CHECK_GOAL_S:g} s)")
+    return 0 if ok and fast else 1
 
 
 if __name__ == "__main__":

@@ -1,13 +1,23 @@
 """Exercise 07: a retry policy that survives production.
 
-You write three pieces; ``retry_after_seconds`` is given.
+You write three pieces; ``retry_after_seconds`` is given (it is the lesson's
+own, from ``patterns.retry``: seconds or an HTTP date, read as UTC).
 
-1. ``is_transient(error)``: is this failure worth another try?
-   Yes for httpx transport errors (``httpx.TransportError``: connect errors,
-   timeouts, dropped connections) and for ``httpx.HTTPStatusError`` with a
-   status in ``TRANSIENT_STATUSES`` (429, 502, 503, 504). No for anything else.
+1. ``is_transient(error)``: is this failure worth another try? Yes for
+
+   * httpx transport errors (``httpx.TransportError``: connect errors,
+     timeouts, a dropped connection), except ``httpx.UnsupportedProtocol``
+     (a URL like ``ftp://...`` will not fix itself) and
+     ``httpx.LocalProtocolError`` (our own request broke the protocol: a bug);
+   * the builtin ``ConnectionError`` and ``TimeoutError`` (and their
+     subclasses), which sockets and libraries other than httpx raise;
+   * ``httpx.HTTPStatusError`` with a status in ``TRANSIENT_STATUSES``
+     (429, 502, 503, 504).
+
+   No for anything else, including every other ``OSError`` (a missing file
+   does not appear by waiting) and every other status.
 2. ``full_jitter_delay(attempt, ...)``: the pause after failed attempt number
-   ``attempt`` (1 for the first failure): one draw of
+   ``attempt`` (1 for the first failure): exactly one draw of
    ``rng.uniform(0, ceiling)`` where
    ``ceiling = min(max_delay, base_delay * multiplier ** (attempt - 1))``.
 3. ``call_with_retry(func, ...)``: call ``func()`` until it returns, retrying
@@ -15,38 +25,47 @@ You write three pieces; ``retry_after_seconds`` is given.
 
    * refuse ``max_attempts < 1`` and negative ``base_delay`` / ``max_delay``
      with ``ValueError`` before calling ``func`` at all;
+   * a permanent error is raised at once, untouched (no note, no pause);
    * after a transient failure, if that was attempt ``max_attempts``, give up;
-   * otherwise the pause is ``full_jitter_delay(...)`` (always draw it, so the
-     schedule is reproducible), raised to ``retry_after_seconds(error,
-     wall_clock())`` when the server sent one, then clamped to ``max_delay``;
-   * with a ``deadline`` (seconds since the first attempt, measured with
-     ``clock()``): if ``elapsed + pause`` would pass it, give up now;
+   * otherwise draw ``full_jitter_delay(...)`` (always, so the schedule is
+     reproducible) and read ``asked = retry_after_seconds(error, wall_clock())``;
+   * ``Retry-After`` is a floor, never cut short: coming back before the
+     server asked defeats it. The pause is ``max(drawn, asked)``, and if
+     ``asked`` is more than ``max_delay``, give up at once;
+   * with a ``deadline`` (seconds since the first attempt started, measured
+     with ``clock()``): if ``elapsed + pause`` would pass it, give up now;
    * otherwise ``sleep(pause)`` and try again.
 
    Giving up means re-raising the last real exception (not a new one) after
-   ``error.add_note(f"gave up after {attempt} attempts")``.
-   A permanent error is raised at once, untouched.
+   ``error.add_note(gave_up_note(attempt, asked))`` (given below): the note
+   says how many attempts were made and, when the server sent ``Retry-After``,
+   how long it asked to wait (``gave up after 2 attempts: the server asked to
+   wait 3600 s``). After the last attempt there is no ``asked`` to report.
 """
 
 from __future__ import annotations
 
-import math
 import random
 import time
 from collections.abc import Callable
-from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
 import httpx
 
+from patterns.retry import TRANSIENT_STATUSES, retry_after_seconds
+
 T = TypeVar("T")
 
-TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
+
+def gave_up_note(attempts: int, asked: float | None = None) -> str:
+    """The note to add to the error you re-raise when you give up. Given, not part of the exercise."""
+    note = f"gave up after {attempts} attempt{'s' if attempts != 1 else ''}"
+    return note if asked is None else f"{note}: the server asked to wait {asked:g} s"
 
 
 def is_transient(error: BaseException) -> bool:
-    """True for httpx transport errors and HTTP 429/502/503/504; False for anything else."""
-    raise NotImplementedError('ex07: return True for httpx transport errors and for HTTP 429, 502, 503, 504')
+    """True for network blips and busy servers (see the module docstring); False otherwise."""
+    raise NotImplementedError('ex07: say which failures waiting can fix, as the module docstring lists')
 
 
 def full_jitter_delay(
@@ -54,27 +73,6 @@ def full_jitter_delay(
 ) -> float:
     """One draw of ``rng.uniform(0, min(max_delay, base_delay * multiplier ** (attempt - 1)))``."""
     raise NotImplementedError('ex07: draw the pause uniformly between 0 and the capped exponential ceiling')
-
-
-def retry_after_seconds(error: BaseException, now: float) -> float | None:
-    """Seconds asked for by an HTTP error's ``Retry-After`` (seconds or HTTP date), else None.
-
-    Given, not part of the exercise. ``now`` is the wall-clock time (seconds
-    since the epoch), used to turn a date into a number of seconds.
-    """
-    if not isinstance(error, httpx.HTTPStatusError):
-        return None
-    value = error.response.headers.get("Retry-After", "").strip()
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - now)
-        except (TypeError, ValueError):
-            return None
-    return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
 def call_with_retry(

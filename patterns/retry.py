@@ -19,14 +19,16 @@ What does this module do?
         policy.call(fetch_once, client)        # the same policy, no decorator
 
     * Only transient errors are retried (``is_transient``): httpx transport
-      errors (connect errors, timeouts, protocol errors) and HTTP 429, 502,
-      503, 504. A 404, a 400 or a bug in the caller is raised at once.
+      errors (connect errors, timeouts, a dropped connection), the builtin
+      ``ConnectionError`` and ``TimeoutError``, and HTTP 429, 502, 503, 504.
+      A 404, a 400, a bad URL or a bug in the caller is raised at once.
     * The n-th pause is drawn below ``min(max_delay, base_delay * multiplier**(n-1))``
       ("full jitter" by default), so a hundred clients that failed together
       do not come back together.
     * ``Retry-After`` (seconds or an HTTP date) is a floor for the next pause,
-      clamped by ``max_delay``; if honouring it would pass the deadline the
-      policy gives up at once.
+      never cut short: coming back earlier than the server asked defeats it.
+      If the server asks for longer than ``max_delay``, or than the deadline
+      leaves, the policy gives up at once, with a note saying what was asked.
     * When it gives up, the last real exception is re-raised (not a wrapper),
       with a note saying how many attempts were made.
     * ``sleep``, the monotonic ``clock``, the ``wall_clock`` used for HTTP
@@ -54,6 +56,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Literal, ParamSpec, TypeVar
 
@@ -62,7 +65,9 @@ import httpx
 __all__ = [
     "JITTER_KINDS",
     "TRANSIENT_STATUSES",
+    "GiveUp",
     "JitterKind",
+    "Pause",
     "RetryPolicy",
     "backoff_ceiling",
     "backoff_delay",
@@ -81,22 +86,33 @@ JITTER_KINDS: tuple[JitterKind, ...] = ("none", "full", "equal")
 #: unavailable, gateway timeout. A 500 is left out: it is as often a bug as a blip.
 TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
 
+#: httpx transport errors that waiting will not fix: a URL whose scheme httpx
+#: cannot speak (``ftp://``), and a request our own side built against the
+#: protocol (a header with a newline in it). Both are bugs to fix, not blips.
+_PERMANENT_TRANSPORT_ERRORS = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+
 
 def is_transient(error: BaseException) -> bool:
     """The default answer to "is this worth another try?".
 
-    Yes for httpx transport errors (connect errors, timeouts, protocol errors),
-    the builtin ``ConnectionError`` and ``TimeoutError``, and an
-    ``httpx.HTTPStatusError`` whose status is in ``TRANSIENT_STATUSES``.
-    No for everything else, including ``httpx.UnsupportedProtocol`` (a wrong
-    URL will not fix itself).
+    Yes for:
+
+    * httpx transport errors (``httpx.TransportError``: connect errors,
+      timeouts, a connection the server dropped), except the two below;
+    * the builtin ``ConnectionError`` and ``TimeoutError``, which sockets and
+      libraries other than httpx raise (httpx's own errors do not derive from
+      them, so both families are listed);
+    * an ``httpx.HTTPStatusError`` whose status is in ``TRANSIENT_STATUSES``.
+
+    No for everything else, in particular ``httpx.UnsupportedProtocol`` (a wrong
+    URL will not fix itself), ``httpx.LocalProtocolError`` (our request broke
+    the protocol: a client-side bug) and any other ``OSError`` (a missing file
+    or a refused permission does not come back by waiting).
     """
     if isinstance(error, httpx.HTTPStatusError):
         return error.response.status_code in TRANSIENT_STATUSES
-    if isinstance(error, httpx.UnsupportedProtocol):
+    if isinstance(error, _PERMANENT_TRANSPORT_ERRORS):
         return False
-    # httpx.ConnectError is NOT a ConnectionError: httpx's exceptions derive
-    # from httpx.TransportError, so both families are listed.
     return isinstance(error, httpx.TransportError | ConnectionError | TimeoutError)
 
 
@@ -136,15 +152,15 @@ def retry_after_seconds(error: BaseException, now: float) -> float | None:
     """Seconds the server asked us to wait, from the ``Retry-After`` of an HTTP error.
 
     ``now`` is the wall-clock time (seconds since the epoch) used to turn an
-    HTTP date into a duration. Returns None when there is no usable header
-    (absent, unparseable, negative): a broken header must not break the retry.
+    HTTP date into a duration; a date in the past asks for 0 s. Returns None
+    when there is no usable header (absent, unparseable, negative): a broken
+    header must not break the retry.
     """
     if not isinstance(error, httpx.HTTPStatusError):
         return None
-    value = error.response.headers.get("Retry-After")
-    if value is None:
+    value = error.response.headers.get("Retry-After", "").strip()
+    if not value:
         return None
-    value = value.strip()
     try:
         seconds = float(value)
     except ValueError:
@@ -152,12 +168,28 @@ def retry_after_seconds(error: BaseException, now: float) -> float | None:
             when = parsedate_to_datetime(value)
         except (TypeError, ValueError):
             return None
-        if when.tzinfo is None:  # RFC 9110 dates are GMT; a naive date is read as UTC
-            return None
+        if when.tzinfo is None:
+            # HTTP dates are always GMT (RFC 9110, 5.6.7), and the asctime form
+            # a recipient must accept carries no zone at all: read it as UTC.
+            when = when.replace(tzinfo=UTC)
         return max(0.0, when.timestamp() - now)
     if not math.isfinite(seconds) or seconds < 0:
         return None
     return seconds
+
+
+@dataclass(frozen=True)
+class Pause:
+    """The policy's decision after a failure: sleep ``seconds``, then try again."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class GiveUp:
+    """The policy's decision after a failure: stop, and say why in the error's note."""
+
+    reason: str
 
 
 def _check_non_negative(name: str, value: float) -> None:
@@ -167,12 +199,15 @@ def _check_non_negative(name: str, value: float) -> None:
         raise ValueError(f"{name} must be a number of seconds >= 0, got {value!r}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RetryPolicy:
     """How to retry: limits, backoff shape, what is transient, and the injected clocks.
 
-    Build it with ``retry(...)``, which checks the numbers; use it as a
-    decorator (``@policy``) or as a plain call (``policy.call(f, *args)``).
+    Build it as ``retry(...)`` (the same class under a name that reads well
+    above a function); the numbers are checked right then, in
+    ``__post_init__``, so a bad setting fails when the function is decorated,
+    not on the first failure in production. Use it as a decorator
+    (``@policy``) or as a plain call (``policy.call(f, *args)``).
     """
 
     max_attempts: int | None = 5
@@ -211,6 +246,10 @@ class RetryPolicy:
             )
         if self.jitter not in JITTER_KINDS:
             raise ValueError(f"jitter must be one of {JITTER_KINDS}, got {self.jitter!r}")
+        if not isinstance(self.rng, random.Random):
+            raise TypeError(
+                f"rng must be a random.Random (leave it out for a fresh one), got {self.rng!r}"
+            )
 
     def delay(self, attempt: int) -> float:
         """The backoff pause after failed attempt ``attempt``, before ``Retry-After``."""
@@ -234,32 +273,42 @@ class RetryPolicy:
             except Exception as error:  # not BaseException: Ctrl-C must stop us at once
                 if not self.retry_on(error):
                     raise  # permanent: the caller sees the error as it was, at once
-                pause, give_up = self._plan(attempt, error, started)
-                if give_up:
+                decision = self.decide(attempt, error, elapsed=self.clock() - started)
+                if isinstance(decision, GiveUp):
                     plural = "s" if attempt != 1 else ""
-                    error.add_note(f"retry: gave up after {attempt} attempt{plural} ({give_up})")
+                    error.add_note(
+                        f"retry: gave up after {attempt} attempt{plural} ({decision.reason})"
+                    )
                     raise  # the last real error, not a wrapper: callers keep their except
-            self.sleep(pause)
+            self.sleep(decision.seconds)
 
-    def _plan(self, attempt: int, error: Exception, started: float) -> tuple[float, str]:
-        """The pause before the next attempt, or a reason to give up (non-empty string)."""
+    def decide(self, attempt: int, error: BaseException, *, elapsed: float) -> Pause | GiveUp:
+        """What to do after transient failure number ``attempt``, ``elapsed`` s after the start.
+
+        ``Retry-After`` is a floor for the pause and is never cut short: when
+        the server asks for more than ``max_delay`` or than the deadline
+        leaves, the only answer that both respects it and our limits is to
+        stop now.
+        """
         if self.max_attempts is not None and attempt >= self.max_attempts:
-            return 0.0, f"max_attempts={self.max_attempts} reached"
-        pause = self.delay(attempt)
+            return GiveUp(f"max_attempts={self.max_attempts} reached")
+        pause = self.delay(attempt)  # drawn even when Retry-After wins: a reproducible rng
         asked = retry_after_seconds(error, self.wall_clock())
-        honoured = asked is not None and asked > pause
+        if asked is not None and asked > self.max_delay:
+            return GiveUp(f"Retry-After asks {asked:g}s, more than max_delay={self.max_delay:g}s")
+        server_decides = asked is not None and asked > pause
         if asked is not None:
-            pause = min(max(pause, asked), self.max_delay)  # a floor, clamped by the cap
-        if self.deadline is not None:
-            elapsed = self.clock() - started
-            # An attempt that would start after the deadline is useless to the
-            # caller, so stop now rather than sleep and then stop.
-            if elapsed + pause > self.deadline:
-                what = (
-                    f"Retry-After asks {asked:g}s" if honoured else f"the next pause is {pause:g}s"
-                )
-                return 0.0, (f"deadline={self.deadline:g}s: {what} and {elapsed:g}s have passed")
-        return pause, ""
+            pause = max(pause, asked)
+        # An attempt that would start after the deadline is useless to the
+        # caller, so stop now rather than sleep and then stop.
+        if self.deadline is not None and elapsed + pause > self.deadline:
+            what = (
+                f"Retry-After asks {asked:g}s"
+                if server_decides
+                else f"the next pause is {pause:g}s"
+            )
+            return GiveUp(f"deadline={self.deadline:g}s: {what} and {elapsed:g}s have passed")
+        return Pause(pause)
 
     def __call__(self, func: Callable[_P, _T]) -> Callable[_P, _T]:
         """Use the policy as a decorator."""
@@ -271,36 +320,6 @@ class RetryPolicy:
         return wrapper
 
 
-def retry(
-    *,
-    max_attempts: int | None = 5,
-    deadline: float | None = None,
-    base_delay: float = 0.1,
-    multiplier: float = 2.0,
-    max_delay: float = 10.0,
-    jitter: JitterKind = "full",
-    retry_on: Callable[[BaseException], bool] = is_transient,
-    sleep: Callable[[float], object] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-    wall_clock: Callable[[], float] = time.time,
-    rng: random.Random | None = None,
-) -> RetryPolicy:
-    """A retry policy, usable as ``@retry(...)`` or ``retry(...).call(func, *args)``.
-
-    Bad settings (``max_attempts < 1``, negative delays, an unknown jitter)
-    raise ``ValueError`` here, when the function is decorated, not on the
-    first failure in production.
-    """
-    return RetryPolicy(
-        max_attempts=max_attempts,
-        deadline=deadline,
-        base_delay=base_delay,
-        multiplier=multiplier,
-        max_delay=max_delay,
-        jitter=jitter,
-        retry_on=retry_on,
-        sleep=sleep,
-        clock=clock,
-        wall_clock=wall_clock,
-        rng=random.Random() if rng is None else rng,
-    )
+#: ``@retry(max_attempts=5, deadline=10.0)`` reads as what it does; it is
+#: ``RetryPolicy`` itself, so the settings and their defaults live in one place.
+retry = RetryPolicy

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (api, client, fake are pytest fixtures imported from tests.retry_fakes)
 """Unit tests of patterns.retry: respx scripts the failures, a fake clock records every pause.
 
 Nothing here sleeps: ``FakeTime.sleep`` records the pause and moves the fake
@@ -10,7 +11,7 @@ from __future__ import annotations
 import functools
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
@@ -31,28 +32,15 @@ from patterns.retry import (
     retry,
     retry_after_seconds,
 )
-from tests.retry_fakes import API, EPOCH, FakeTime
-
-
-@pytest.fixture
-def fake(request: pytest.FixtureRequest) -> Iterator[FakeTime]:
-    fake_time = FakeTime()
-    yield fake_time
-    request.node.user_properties.append(("simulated_sleep_s", sum(fake_time.sleeps)))
-
-
-@pytest.fixture
-def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=API, assert_all_called=False) as router:
-        yield router
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[httpx.Client]:
-    # Building a client loads the CA bundle (about 30 ms): one per module, not one per test.
-    # respx intercepts its requests whichever test's mock is active.
-    with httpx.Client(base_url=API) as shared:
-        yield shared
+from tests.retry_fakes import (  # noqa: F401
+    API,
+    EPOCH,
+    FakeTime,
+    api,
+    client,
+    fake,
+    status_error,
+)
 
 
 def fetch_order(client: httpx.Client) -> Any:
@@ -78,10 +66,10 @@ def policy_for(fake: FakeTime, **overrides: Any) -> RetryPolicy:
     return retry(**settings)
 
 
-# -- the article's decorator, copied as published, and why it never retries --
+# -- the textbook decorator, copied as published, and why it never retries --
 
 
-def article_retry(
+def naive_retry(
     max_attempts: int = 3, base_delay: float = 1.0, backoff: float = 2.0
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -103,14 +91,14 @@ def article_retry(
     return decorator
 
 
-@article_retry(max_attempts=5, base_delay=0.5)
-def article_call_external_api(endpoint: str) -> Any:
+@naive_retry(max_attempts=5, base_delay=0.5)
+def naive_call_external_api(endpoint: str) -> Any:
     return httpx.get(endpoint, timeout=2.0).json()
 
 
 @pytest.fixture
 def real_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Replaces time.sleep for the article's decorator, which calls it directly."""
+    """Replaces time.sleep for the textbook decorator, which calls it directly."""
     calls: list[float] = []
     monkeypatch.setattr(time, "sleep", calls.append)
     return calls
@@ -122,19 +110,19 @@ def test_httpx_errors_are_not_builtin_connection_errors() -> None:
     assert issubclass(httpx.ConnectError, httpx.TransportError)
 
 
-def test_article_decorator_never_retries_an_httpx_connect_error(
+def test_textbook_decorator_never_retries_an_httpx_connect_error(
     api: respx.MockRouter, real_sleeps: list[float]
 ) -> None:
     route = api.get("/orders/42").mock(
         side_effect=[httpx.ConnectError("refused"), httpx.Response(200, json={"id": 42})]
     )
     with pytest.raises(httpx.ConnectError):
-        article_call_external_api(f"{API}/orders/42")
+        naive_call_external_api(f"{API}/orders/42")
     assert route.call_count == 1, "one attempt: the second (successful) one is never made"
     assert real_sleeps == []
 
 
-def test_article_decorator_never_retries_a_503(
+def test_textbook_decorator_never_retries_a_503(
     api: respx.MockRouter, real_sleeps: list[float]
 ) -> None:
     route = api.get("/orders/42").mock(
@@ -143,14 +131,14 @@ def test_article_decorator_never_retries_a_503(
             httpx.Response(200, json={"id": 42}),
         ]
     )
-    result = article_call_external_api(f"{API}/orders/42")
+    result = naive_call_external_api(f"{API}/orders/42")
     assert result == {"error": "unavailable"}, "the 503's body comes back as if it were data"
     assert route.call_count == 1
     assert real_sleeps == []
 
 
-def test_article_decorator_with_zero_attempts_raises_none() -> None:
-    @article_retry(max_attempts=0)
+def test_textbook_decorator_with_zero_attempts_raises_none() -> None:
+    @naive_retry(max_attempts=0)
     def never_called() -> None:
         raise AssertionError("not reached")
 
@@ -198,37 +186,52 @@ def test_permanent_http_errors_are_raised_at_once(
     assert fake.sleeps == []
 
 
-def test_a_bug_in_the_caller_is_raised_at_once(fake: FakeTime) -> None:
+@pytest.mark.parametrize(
+    "failure", [KeyError("amount"), KeyboardInterrupt()], ids=["bug", "ctrl-c"]
+)
+def test_a_bug_or_an_interrupt_is_raised_at_once(fake: FakeTime, failure: BaseException) -> None:
     calls: list[int] = []
 
     @policy_for(fake)
-    def buggy() -> None:
+    def failing() -> None:
         calls.append(1)
-        raise KeyError("amount")
+        raise failure
 
-    with pytest.raises(KeyError):
-        buggy()
+    with pytest.raises(type(failure)):
+        failing()
     assert calls == [1]
     assert fake.sleeps == []
 
 
-def test_keyboard_interrupt_is_never_retried(fake: FakeTime) -> None:
-    calls: list[int] = []
+@pytest.mark.parametrize(
+    ("error", "transient"),
+    [
+        (httpx.ConnectError("refused"), True),
+        (httpx.ReadTimeout("slow"), True),
+        (httpx.PoolTimeout("pool full"), True),
+        (httpx.RemoteProtocolError("Server disconnected"), True),
+        (httpx.ReadError("reset"), True),
+        (ConnectionResetError(), True),  # the builtins, raised by sockets and other libraries
+        (TimeoutError(), True),
+        (httpx.UnsupportedProtocol("ftp://"), False),  # a wrong URL will not fix itself
+        (httpx.LocalProtocolError("bad header"), False),  # our request broke HTTP: a bug
+        (FileNotFoundError("orders.csv"), False),  # an OSError, but not a network blip
+        (PermissionError(), False),
+        (status_error(429), True),
+        (status_error(503), True),
+        (status_error(500), False),
+        (status_error(404), False),
+        (ValueError("bad input"), False),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, BaseException) else str(value),
+)
+def test_is_transient_says_which_failures_waiting_can_fix(
+    error: BaseException, transient: bool
+) -> None:
+    assert is_transient(error) is transient
 
-    @policy_for(fake)
-    def interrupted() -> None:
-        calls.append(1)
-        raise KeyboardInterrupt
 
-    with pytest.raises(KeyboardInterrupt):
-        interrupted()
-    assert calls == [1]
-
-
-def test_unsupported_protocol_is_permanent() -> None:
-    assert not is_transient(httpx.UnsupportedProtocol("ftp://"))
-    assert is_transient(ConnectionResetError())
-    assert is_transient(TimeoutError())
+def test_the_transient_statuses_are_429_502_503_504() -> None:
     assert {429, 502, 503, 504} == TRANSIENT_STATUSES
 
 
@@ -347,58 +350,65 @@ def test_every_pause_is_between_zero_and_the_cap(
 # -- Retry-After ----------------------------------------------------------------
 
 
-def test_retry_after_seconds_is_a_floor_for_the_next_pause(
-    client: httpx.Client, api: respx.MockRouter, fake: FakeTime
-) -> None:
-    api.get("/orders/42").mock(
-        side_effect=[
-            httpx.Response(429, headers={"Retry-After": "7"}),
-            httpx.Response(503),
-            httpx.Response(200, json={"id": 42}),
-        ]
-    )
-    policy_for(fake).call(fetch_order, client)
-    assert fake.sleeps == [7.0, 2.0], "7 s as asked, then the normal backoff"
-
-
-def test_retry_after_is_clamped_by_the_cap(
-    client: httpx.Client, api: respx.MockRouter, fake: FakeTime
-) -> None:
-    api.get("/orders/42").mock(
-        side_effect=[
-            httpx.Response(503, headers={"Retry-After": "3600"}),
-            httpx.Response(200, json={"id": 42}),
-        ]
-    )
-    policy_for(fake, max_delay=30.0).call(fetch_order, client)
-    assert fake.sleeps == [30.0]
-
-
-def test_retry_after_below_the_backoff_does_not_shorten_it(
-    client: httpx.Client, api: respx.MockRouter, fake: FakeTime
-) -> None:
-    api.get("/orders/42").mock(
-        side_effect=[
-            httpx.Response(503, headers={"Retry-After": "0"}),
-            httpx.Response(200, json={"id": 42}),
-        ]
-    )
-    policy_for(fake, base_delay=4.0).call(fetch_order, client)
-    assert fake.sleeps == [4.0]
-
-
-def test_retry_after_as_an_http_date_uses_the_injected_wall_clock(
-    client: httpx.Client, api: respx.MockRouter, fake: FakeTime
+@pytest.mark.parametrize(
+    ("answers", "settings", "expected"),
+    [
+        ([(429, "7"), (503, None)], {}, [7.0, 2.0]),  # 7 s as asked, then the normal backoff
+        ([(503, "30")], {"max_delay": 30.0}, [30.0]),  # exactly the cap is still honoured
+        ([(503, "0")], {"base_delay": 4.0}, [4.0]),  # below the backoff: the backoff stands
+        ([(503, "date+25")], {}, [25.0]),  # an HTTP date, read with the injected wall clock
+    ],
+    ids=["seconds", "at-the-cap", "below-the-backoff", "http-date"],
+)
+def test_retry_after_is_a_floor_for_the_next_pause(
+    client: httpx.Client,
+    api: respx.MockRouter,
+    fake: FakeTime,
+    answers: list[tuple[int, str | None]],
+    settings: dict[str, Any],
+    expected: list[float],
 ) -> None:
     in_25_s = format_datetime(datetime.fromtimestamp(EPOCH + 25, UTC), usegmt=True)
-    api.get("/orders/42").mock(
+    responses = [
+        httpx.Response(status, headers={"Retry-After": value.replace("date+25", in_25_s)})
+        if value is not None
+        else httpx.Response(status)
+        for status, value in answers
+    ]
+    api.get("/orders/42").mock(side_effect=[*responses, httpx.Response(200, json={"id": 42})])
+    assert policy_for(fake, **settings).call(fetch_order, client) == {"id": 42}
+    assert fake.sleeps == expected
+
+
+@pytest.mark.parametrize(
+    ("settings", "retry_after", "note"),
+    [
+        ({"max_delay": 30.0}, "3600", "Retry-After asks 3600s, more than max_delay=30s"),
+        ({"deadline": 10.0}, "20", "deadline=10s: Retry-After asks 20s and 0s have passed"),
+    ],
+    ids=["past-the-cap", "past-the-deadline"],
+)
+def test_retry_after_longer_than_allowed_gives_up_at_once(
+    client: httpx.Client,
+    api: respx.MockRouter,
+    fake: FakeTime,
+    settings: dict[str, Any],
+    retry_after: str,
+    note: str,
+) -> None:
+    """Never come back before the server asked; if we cannot wait that long, stop now."""
+    route = api.get("/orders/42").mock(
         side_effect=[
-            httpx.Response(503, headers={"Retry-After": in_25_s}),
+            httpx.Response(503, headers={"Retry-After": retry_after}),
             httpx.Response(200, json={"id": 42}),
         ]
     )
-    policy_for(fake).call(fetch_order, client)
-    assert fake.sleeps == [25.0]
+    with pytest.raises(httpx.HTTPStatusError) as caught:
+        policy_for(fake, **settings).call(fetch_order, client)
+    assert route.call_count == 1
+    assert fake.sleeps == [], "no pointless sleep before giving up"
+    assert caught.value.response.status_code == 503, "the server's own error, not a wrapper"
+    assert caught.value.__notes__ == [f"retry: gave up after 1 attempt ({note})"]
 
 
 @pytest.mark.parametrize(
@@ -410,7 +420,10 @@ def test_retry_after_as_an_http_date_uses_the_injected_wall_clock(
         ("-5", None),
         ("soon", None),
         ("nan", None),
-        ("Fri, 15 Jan 2027 08:00:30", None),  # no zone: not an HTTP date
+        ("Fri, 15 Jan 2027 08:00:30 GMT", 30.0),  # EPOCH is 2027-01-15 08:00:00 UTC
+        ("Fri Jan 15 08:00:30 2027", 30.0),  # asctime: no zone written, GMT by RFC 9110
+        ("Fri, 15 Jan 2027 08:00:30", 30.0),  # no zone: HTTP dates are GMT, read as UTC
+        ("Fri, 15 Jan 2027 09:00:30 +0100", 30.0),  # not HTTP's form, but unambiguous
     ],
 )
 def test_retry_after_values_are_parsed_or_ignored(header: str, expected: float | None) -> None:
@@ -418,23 +431,6 @@ def test_retry_after_values_are_parsed_or_ignored(header: str, expected: float |
     response = httpx.Response(503, headers={"Retry-After": header}, request=request)
     error = httpx.HTTPStatusError("503", request=request, response=response)
     assert retry_after_seconds(error, now=EPOCH) == expected
-
-
-def test_retry_after_past_the_deadline_gives_up_at_once(
-    client: httpx.Client, api: respx.MockRouter, fake: FakeTime
-) -> None:
-    route = api.get("/orders/42").mock(
-        side_effect=[
-            httpx.Response(503, headers={"Retry-After": "20"}),
-            httpx.Response(200, json={"id": 42}),
-        ]
-    )
-    with pytest.raises(httpx.HTTPStatusError) as caught:
-        policy_for(fake, deadline=10.0).call(fetch_order, client)
-    assert route.call_count == 1
-    assert fake.sleeps == [], "no pointless sleep before giving up"
-    assert caught.value.response.status_code == 503
-    assert any("Retry-After" in note for note in caught.value.__notes__)
 
 
 # -- deadline and the final error ---------------------------------------------------
@@ -527,6 +523,8 @@ def test_a_non_number_is_a_type_error() -> None:
         retry(max_attempts="3")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="base_delay must be a number of seconds"):
         retry(base_delay="1s")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="rng must be a random"):
+        retry(rng=None)  # type: ignore[arg-type]
 
 
 def test_decorator_and_plain_call_follow_the_same_policy(
@@ -549,15 +547,31 @@ def test_decorator_and_plain_call_follow_the_same_policy(
 # -- tenacity, the library you would use in production -----------------------------------
 
 
-@pytest.mark.parametrize("seed", [0, 7, 2026])
-def test_tenacity_full_jitter_gives_the_same_schedule_for_the_same_seed(
-    client: httpx.Client, api: respx.MockRouter, fake: FakeTime, seed: int
+@pytest.mark.parametrize(
+    ("tenacity_wait", "ours", "seed"),
+    [
+        (tenacity.wait_random_exponential(multiplier=0.5, max=20.0, exp_base=2),
+         {"base_delay": 0.5, "multiplier": 2.0, "max_delay": 20.0, "jitter": "full"}, seed)
+        for seed in (0, 7, 2026)
+    ] + [
+        (tenacity.wait_exponential(multiplier=1.5, max=30.0, exp_base=3),
+         {"base_delay": 1.5, "multiplier": 3.0, "max_delay": 30.0, "jitter": "none"}, 0),
+    ],
+    ids=["full-jitter-seed-0", "full-jitter-seed-7", "full-jitter-seed-2026", "no-jitter"],
+)  # fmt: skip
+def test_tenacity_gives_the_same_schedule_as_ours(
+    client: httpx.Client,
+    api: respx.MockRouter,
+    fake: FakeTime,
+    tenacity_wait: Any,
+    ours: dict[str, Any],
+    seed: int,
 ) -> None:
     api.get("/orders/42").mock(side_effect=httpx.ConnectError("refused"))
     tenacity_sleeps: list[float] = []
     tenacity_policy = tenacity.Retrying(
         stop=tenacity.stop_after_attempt(8),
-        wait=tenacity.wait_random_exponential(multiplier=0.5, max=20.0, exp_base=2),
+        wait=tenacity_wait,
         retry=tenacity.retry_if_exception(is_transient),
         sleep=tenacity_sleeps.append,
         reraise=True,
@@ -565,36 +579,59 @@ def test_tenacity_full_jitter_gives_the_same_schedule_for_the_same_seed(
     random.seed(seed)  # tenacity's jitter draws from the global random
     with pytest.raises(httpx.ConnectError):
         tenacity_policy(fetch_order, client)
-    ours = policy_for(
-        fake,
-        max_attempts=8,
-        base_delay=0.5,
-        multiplier=2.0,
-        max_delay=20.0,
-        jitter="full",
-        rng=random.Random(seed),
-    )
     with pytest.raises(httpx.ConnectError):
-        ours.call(fetch_order, client)
+        policy_for(fake, max_attempts=8, rng=random.Random(seed), **ours).call(fetch_order, client)
     assert fake.sleeps == tenacity_sleeps
     assert len(fake.sleeps) == 7
 
 
-def test_tenacity_without_jitter_gives_the_same_capped_schedule(
-    client: httpx.Client, api: respx.MockRouter, fake: FakeTime
-) -> None:
-    api.get("/orders/42").mock(return_value=httpx.Response(503))
-    tenacity_sleeps: list[float] = []
-    tenacity_policy = tenacity.Retrying(
-        stop=tenacity.stop_after_attempt(9),
-        wait=tenacity.wait_exponential(multiplier=1.5, max=30.0, exp_base=3),
+def tenacity_run(stop: Any, monkeypatch: pytest.MonkeyPatch) -> FakeTime:
+    """Run tenacity against a server that always times out, on fake time."""
+    fake_time = FakeTime()
+    # tenacity reads time.monotonic() itself (it has no clock to inject): give it ours.
+    monkeypatch.setattr(tenacity, "time", fake_time.as_time_module())
+    policy = tenacity.Retrying(
+        stop=stop,
+        wait=tenacity.wait_exponential(multiplier=1.0, max=30.0),
         retry=tenacity.retry_if_exception(is_transient),
-        sleep=tenacity_sleeps.append,
+        sleep=fake_time.sleep,
         reraise=True,
     )
-    with pytest.raises(httpx.HTTPStatusError):
-        tenacity_policy(fetch_order, client)
-    ours = policy_for(fake, max_attempts=9, base_delay=1.5, multiplier=3.0, max_delay=30.0)
-    with pytest.raises(httpx.HTTPStatusError):
-        ours.call(fetch_order, client)
-    assert fake.sleeps == tenacity_sleeps == [1.5, 4.5, 13.5, 30.0, 30.0, 30.0, 30.0, 30.0]
+
+    def timing_out() -> None:
+        raise httpx.ReadTimeout("slow")
+
+    with pytest.raises(httpx.ReadTimeout):
+        policy(timing_out)
+    return fake_time
+
+
+def test_our_deadline_is_tenacity_stop_before_delay_not_stop_after_delay(
+    fake: FakeTime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    @policy_for(fake, max_attempts=None, deadline=10.0)
+    def timing_out() -> None:
+        raise httpx.ReadTimeout("slow")
+
+    with pytest.raises(httpx.ReadTimeout):
+        timing_out()
+    before = tenacity_run(tenacity.stop_before_delay(10), monkeypatch)
+    after = tenacity_run(tenacity.stop_after_delay(10), monkeypatch)
+    assert fake.sleeps == before.sleeps == [1.0, 2.0, 4.0], "stops before passing 10 s"
+    assert after.sleeps == [1.0, 2.0, 4.0, 8.0] and after.now == 15.0, "sleeps past 10 s"
+
+
+def test_tenacity_retries_every_exception_unless_told_otherwise() -> None:
+    calls: list[int] = []
+
+    def buggy() -> None:
+        calls.append(1)
+        raise KeyError("amount")  # a bug: no amount of waiting fixes it
+
+    slept: list[float] = []
+    policy = tenacity.Retrying(
+        stop=tenacity.stop_after_attempt(4), sleep=slept.append, reraise=True
+    )
+    with pytest.raises(KeyError):
+        policy(buggy)
+    assert len(calls) == 4 and len(slept) == 3

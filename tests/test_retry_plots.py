@@ -79,7 +79,8 @@ def test_the_widget_reads_as_one_line_of_text_without_a_kernel() -> None:
     assert "\n" not in bundle["text/plain"]
 
 
-def test_peak_per_window_counts_the_busiest_span() -> None:
+def test_peak_per_window_is_the_tallest_histogram_bar() -> None:
     assert peak_per_window([0.0, 0.05, 0.09, 0.5, 0.55], 0.1) == 3
     assert peak_per_window([0.0, 0.1, 0.2], 0.1) == 1
+    assert peak_per_window([0.05, 0.15], 0.1) == 1, "two bins, as drawn (not a sliding window)"
     assert peak_per_window([], 0.1) == 0

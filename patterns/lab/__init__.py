@@ -2,7 +2,8 @@
 
 * a throwaway PostgreSQL server (:func:`temporary_server`), in ``throwaway_postgres``;
 * a deliberately flaky HTTP server (:func:`flaky_server`), in ``flaky_http``;
-* the retry lesson's plots and schedule explorer (:func:`schedule_explorer`), in ``retry_plots``;
+* the retry lesson's plots and schedule explorer (:func:`schedule_explorer`), in ``retry_plots``,
+  and its fake clocks and sleep (:class:`FakeTime`), in ``fake_time``;
 * peak memory of a pipeline variant in its own process (:func:`measure`), in ``memory``,
   and its picture (:func:`memory_png`), in ``pipeline_plots``;
 * mypy's report on a snippet of code (:func:`mypy_report`), in ``typecheck``;
@@ -47,9 +48,11 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "pipeline_plots": ("memory_png",),
     "typecheck": ("MypyReport", "mypy_report"),
     "suite_runs": ("SuiteRun", "run_test_suite"),
+    "fake_time": ("EPOCH", "FakeTime"),
 }
 
 if TYPE_CHECKING:
+    from patterns.lab.fake_time import EPOCH, FakeTime
     from patterns.lab.flaky_http import (
         Arrival,
         Charge,
@@ -83,11 +86,13 @@ if TYPE_CHECKING:
     from patterns.lab.typecheck import MypyReport, mypy_report
 
 __all__ = [
+    "EPOCH",
     "FILE_VARIANTS",
     "POSTGRES_VARIANTS",
     "Arrival",
     "Binaries",
     "Charge",
+    "FakeTime",
     "Fault",
     "FlakyServer",
     "Measurement",

@@ -22,6 +22,7 @@ import base64
 import html
 import io
 import random
+from collections import Counter
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
@@ -44,7 +45,7 @@ __all__ = [
 
 CLIENTS = 100
 RETRIES = 6
-WINDOW = 0.1  # seconds: "how many requests hit the server in the same 100 ms"
+WINDOW = 0.1  # seconds: the histogram's bin width, "how many retries hit the server in 100 ms"
 
 
 def client_pauses(
@@ -79,6 +80,7 @@ class Storm:
 
     @property
     def peak(self) -> int:
+        """The tallest bar of the figure's histogram: most retries in one 100 ms bin."""
         return peak_per_window(self.arrivals, WINDOW)
 
 
@@ -101,15 +103,18 @@ def retry_storm(
     return Storm(jitter, sorted(arrivals))
 
 
+def _bin_of(time: float, width: float) -> int:
+    return int(time / width)
+
+
 def peak_per_window(times: list[float], window: float) -> int:
-    """The largest number of ``times`` that fall within any span of ``window`` seconds."""
-    ordered = sorted(times)
-    peak, start = 0, 0
-    for end, time in enumerate(ordered):
-        while time - ordered[start] >= window:
-            start += 1
-        peak = max(peak, end - start + 1)
-    return peak
+    """The most ``times`` in one bin ``window`` wide, bins starting at 0.
+
+    That is the tallest bar of the histogram the figure draws, so the number
+    printed beside it can be read off the picture.
+    """
+    counts = Counter(_bin_of(time, window) for time in times)
+    return max(counts.values(), default=0)
 
 
 def schedule_summary(
@@ -123,7 +128,7 @@ def schedule_summary(
     text = (
         f"base {base_delay:g} s, x{multiplier:g}, cap {max_delay:g} s, {kind} jitter: "
         f"one client waits {', '.join(f'{p:.2f}' for p in pauses)} s; "
-        f"{CLIENTS} clients, most retries in one {WINDOW * 1000:.0f} ms: "
+        f"{CLIENTS} clients, most retries in one {WINDOW * 1000:.0f} ms bin: "
         f"{steady.peak} without jitter"
     )
     return text if jitter == "none" else f"{text}, {jittered.peak} with {jitter} jitter"
@@ -133,7 +138,7 @@ def _counts(times: list[float], edges: list[float]) -> list[int]:
     counts = [0] * (len(edges) - 1)
     width = edges[1] - edges[0]
     for time in times:
-        counts[min(int(time / width), len(counts) - 1)] += 1
+        counts[min(_bin_of(time, width), len(counts) - 1)] += 1
     return counts
 
 
@@ -163,16 +168,19 @@ def _figure(
     steady = retry_storm(base_delay, multiplier, max_delay, "none", seed=seed)
     jittered = retry_storm(base_delay, multiplier, max_delay, jitter, seed=seed)
     span = max(steady.arrivals[-1], jittered.arrivals[-1], WINDOW)
-    bins = [i * span / 80 for i in range(82)]
+    # Bins of exactly WINDOW, so the tallest bar is the peak the summary prints.
+    bins = [i * WINDOW for i in range(int(span / WINDOW) + 2)]
     # stairs() is one artist where hist() makes one rectangle per bin: much faster to draw.
     right.stairs(_counts(steady.arrivals, bins), bins, fill=True, color="tab:gray", alpha=0.6,
                  label="no jitter")  # fmt: skip
     if jitter != "none":
         right.stairs(_counts(jittered.arrivals, bins), bins, fill=True, color="tab:orange",
                      alpha=0.8, label=f"{jitter} jitter")  # fmt: skip
+        right.axhline(jittered.peak, color="tab:orange", linestyle="--", linewidth=1,
+                      label=f"tallest {jitter} jitter bar: {jittered.peak}")  # fmt: skip
     right.set(
-        xlabel="seconds after the outage",
-        ylabel="retries arriving",
+        xlabel=f"seconds after the outage (bins of {WINDOW * 1000:.0f} ms)",
+        ylabel=f"retries per {WINDOW * 1000:.0f} ms",
         title=f"{CLIENTS} clients failing together, {RETRIES} retries each",
     )
     right.legend(fontsize="small")
