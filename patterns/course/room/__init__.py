@@ -24,11 +24,14 @@ import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import astuple, dataclass, fields
-from typing import Any, Literal
+from typing import Literal, TypedDict
 
 __all__ = [
     "STUCK_AFTER_CHECKS",
     "LearnerRow",
+    "RoomCell",
+    "RoomJson",
+    "RoomLearner",
     "RoomState",
     "cell_state",
     "room_csv",
@@ -57,7 +60,7 @@ class LearnerRow:
     last_checked: str | None
 
     @classmethod
-    def from_progress(cls, learner: str, row: Mapping[str, Any]) -> LearnerRow:
+    def from_progress(cls, learner: str, row: Mapping[str, object]) -> LearnerRow:
         """From one row of ``python -m patterns progress --json``.
 
         Raises ``ValueError`` (with the field) when the row is not one.
@@ -115,39 +118,72 @@ def _grid(
     return learners, exercises, cells
 
 
-def room_json(rows: Iterable[LearnerRow]) -> dict[str, Any]:
+class RoomCell(TypedDict):
+    """One learner in one exercise, in ``room --json`` and the service's export."""
+
+    state: RoomState
+    passes_now: bool
+    ever_passed: bool
+    checks: int
+    hints_shown: int
+    hints_total: int
+    last_checked: str | None
+
+
+class RoomLearner(TypedDict):
+    learner: str
+    exercises: dict[str, RoomCell]  # by exercise id; absent: never reported
+
+
+class RoomCounts(TypedDict):
+    passed: int
+    stuck: int
+    tried: int
+
+
+class RoomJson(TypedDict):
+    """The whole room: what ``room --json`` prints and ``room.json`` exports."""
+
+    exercises: list[str]
+    learners: list[RoomLearner]
+    counts: dict[str, RoomCounts]  # by exercise id
+
+
+def _cell(row: LearnerRow) -> RoomCell:
+    return RoomCell(
+        state=row.state,
+        passes_now=row.passes_now,
+        ever_passed=row.ever_passed,
+        checks=row.checks,
+        hints_shown=row.hints_shown,
+        hints_total=row.hints_total,
+        last_checked=row.last_checked,
+    )
+
+
+def room_json(rows: Iterable[LearnerRow]) -> RoomJson:
     """Learners by exercises, plus per-exercise counts: the export and ``room --json``."""
     learners, exercises, cells = _grid(rows)
-    counts = {
-        ex: {
-            state: sum(1 for who in learners if (c := cells.get((who, ex))) and c.state == state)
-            for state in ("passed", "stuck", "tried")
-        }
-        for ex in exercises
-    }
-    return {
-        "exercises": exercises,
-        "learners": [
-            {
-                "learner": who,
-                "exercises": {
-                    ex: {
-                        "state": cell.state,
-                        "passes_now": cell.passes_now,
-                        "ever_passed": cell.ever_passed,
-                        "checks": cell.checks,
-                        "hints_shown": cell.hints_shown,
-                        "hints_total": cell.hints_total,
-                        "last_checked": cell.last_checked,
-                    }
-                    for ex in exercises
-                    if (cell := cells.get((who, ex)))
-                },
-            }
+
+    def count(exercise: str, state: RoomState) -> int:
+        return sum(1 for who in learners if (c := cells.get((who, exercise))) and c.state == state)
+
+    return RoomJson(
+        exercises=exercises,
+        learners=[
+            RoomLearner(
+                learner=who,
+                exercises={ex: _cell(cells[(who, ex)]) for ex in exercises if (who, ex) in cells},
+            )
             for who in learners
         ],
-        "counts": counts,
-    }
+        counts={
+            ex: RoomCounts(
+                passed=count(ex, "passed"), stuck=count(ex, "stuck"), tried=count(ex, "tried")
+            )
+            for ex in exercises
+        },
+    )
 
 
 _MARK = {"passed": "pass", "stuck": "STUCK", "tried": "tried", "todo": "-"}

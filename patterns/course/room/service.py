@@ -33,7 +33,7 @@ from tornado import web
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 
-from patterns.course.room import LearnerRow, room_csv, room_json
+from patterns.course.room import LearnerRow, RoomJson, room_csv, room_json
 from patterns.course.room.store import ProgressStore
 
 #: A learner's whole progress is about 2 KB; anything far bigger is not one.
@@ -123,7 +123,7 @@ class RoomPage(HubOAuthenticated, web.RequestHandler):  # type: ignore[misc]
             self.finish(room_html(room_json(rows), viewer=self.current_user["name"]))
 
 
-def room_html(room: dict[str, Any], viewer: str, refresh_seconds: int = 10) -> str:
+def room_html(room: RoomJson, viewer: str, refresh_seconds: int = 10) -> str:
     """The instructor's page: learners by exercises, counts, exports; reloads itself."""
     exercises = room["exercises"]
     head = "".join(f"<th>{html.escape(ex)}</th>" for ex in exercises)
