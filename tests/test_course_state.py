@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -201,7 +202,7 @@ def test_check_prints_the_verdict_first_then_the_state_problem(course: Path) -> 
     with read_only(course / ".course"):
         result = cli("check", "ex00")
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("ex00: 3 of 3 behaviours fail"), result.stdout
+    assert re.match(r"ex00: \d+ of \d+ behaviours fail", lines[0]), result.stdout
     assert lines[-1].startswith("  Note: Your progress could not be saved"), result.stdout
     assert "Traceback" not in result.stdout + result.stderr
 

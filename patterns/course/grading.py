@@ -15,9 +15,13 @@ import os
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from patterns.course import catalog
 from patterns.course.paths import course_root
+
+if TYPE_CHECKING:
+    import hypothesis
 
 GRADE_ENV = "PATTERNS_GRADE"
 
@@ -95,3 +99,33 @@ def call_repr(function: str, *args: object, **kwargs: object) -> str:
     parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
     text = f"{function}({', '.join(parts)})"
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+def grading_settings(max_examples: int, *, shrink: bool = True) -> hypothesis.settings:
+    """Hypothesis settings for a grader's generated tests, the same for every grader.
+
+    Fixed examples (derandomized, no example database) so a check gives the same
+    verdict every time; no deadline (a shared machine is slow, not the learner's
+    code); no "explain" phase (it reruns a failing test many times for a note the
+    verdict does not show). ``shrink=False`` reports the first failing input as
+    generated, for graders whose inputs are already small and readable.
+    Hypothesis is imported here, not at the top: a grader without generated tests
+    must not pay for it.
+    """
+    from hypothesis import HealthCheck, Phase, settings
+
+    phases = [Phase.explicit, Phase.generate] + ([Phase.shrink] if shrink else [])
+    return settings(
+        max_examples=max_examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        print_blob=False,
+        report_multiple_bugs=False,
+        phases=phases,
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+        ],
+    )

@@ -51,7 +51,9 @@ def _grader_message(report: pytest.TestReport) -> str:
     crash = getattr(longrepr, "reprcrash", None)
     message: str = crash.message if crash is not None else str(longrepr)
     # pytest appends the introspected comparison after the message; keep the sentence.
-    return _without_notes(message.removeprefix("Failed: ").split("\nassert ", 1)[0])
+    # pytest.fail says "Failed: ...", an assert "AssertionError: ...": the sentence is the rest.
+    sentence = message.removeprefix("Failed: ").removeprefix("AssertionError: ")
+    return _without_notes(sentence.split("\nassert ", 1)[0])
 
 
 def _without_notes(message: str) -> str:

@@ -11,22 +11,13 @@ from __future__ import annotations
 from types import ModuleType
 
 import pytest
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from patterns.course.grading import call_repr, load_graded
+from patterns.course.grading import call_repr, grading_settings, load_graded
 
 #: Fast and repeatable: the same examples on every run, a bounded number of them.
-GRADING = settings(
-    derandomize=True,
-    max_examples=15,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-    # No "explain" phase: on a wrong answer it reruns the test many times for a
-    # note the verdict does not show.
-    phases=[Phase.explicit, Phase.generate, Phase.shrink],
-)
+GRADING = grading_settings(15)
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +125,7 @@ def test_refuses_fewer_than_one_person_naming_the_value(
 @example(total=-5, people=2)
 @pytest.mark.hints(
     "Check people < 1 and total_cents < 0 before dividing, and raise ValueError with a message "
-    "naming the argument and its value, e.g. f\"total_cents must not be negative, got {total_cents}\"."
+    'naming the argument and its value, e.g. f"total_cents must not be negative, got {total_cents}".'
 )
 def test_refuses_a_negative_total_naming_the_value(
     ex00: ModuleType, total: int, people: int

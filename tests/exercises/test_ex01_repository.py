@@ -14,10 +14,10 @@ from typing import Any
 
 import psycopg
 import pytest
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from patterns.course.grading import call_repr, load_graded
+from patterns.course.grading import call_repr, grading_settings, load_graded
 from patterns.lab import TemporaryServer
 from patterns.repository import (
     AlreadyExists,
@@ -85,14 +85,7 @@ BY_POSITION = (
 )
 
 #: Grading settings: the same examples on every run, a bounded number of them.
-GRADING = settings(
-    derandomize=True,
-    max_examples=15,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-    phases=[Phase.explicit, Phase.generate, Phase.shrink],
-)
+GRADING = grading_settings(15)
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +137,9 @@ def test_works_when_the_billing_team_reorders_the_columns(
     """Your repository works unchanged after the owners reorder the table's columns and add one."""
     repo = fresh_reordered_repository(ex01, reordered)
     call = call_repr("add", "ada@example.com", "Ada Lovelace")
-    _, added = attempt(f"{call} {ON_REORDERED}", lambda: repo.add("ada@example.com", "Ada Lovelace"))
+    _, added = attempt(
+        f"{call} {ON_REORDERED}", lambda: repo.add("ada@example.com", "Ada Lovelace")
+    )
     assert added == Customer(1, "ada@example.com", "Ada Lovelace"), (
         f"{call} {ON_REORDERED} returned {added!r}; expected Customer(id=1, "
         f"email='ada@example.com', name='Ada Lovelace'). {BY_POSITION}"
@@ -157,8 +152,7 @@ def test_works_when_the_billing_team_reorders_the_columns(
         _, got = attempt(f"{call} {ON_REORDERED}", action)
         expected = [added] if call.startswith("page") else added
         assert got == expected, (
-            f"{call} {ON_REORDERED} returned {got!r}; expected {expected!r}. "
-            f"{BY_POSITION}"
+            f"{call} {ON_REORDERED} returned {got!r}; expected {expected!r}. {BY_POSITION}"
         )
 
 
@@ -178,7 +172,13 @@ def test_add_many_takes_any_iterable_of_pairs(
 
 
 # One scenario is a list of calls, run on your repository and on the in-memory one.
-EMAILS = ["ada@example.com", "bob@example.com", "o'brien@example.com", "zoë@exämple.ﾃｽﾄ", "no-at-sign"]
+EMAILS = [
+    "ada@example.com",
+    "bob@example.com",
+    "o'brien@example.com",
+    "zoë@exämple.ﾃｽﾄ",
+    "no-at-sign",
+]
 NAMES = ["Ada", "Bob", "Miles O'Brien", "Zoë 🧪", "   "]
 pairs = st.tuples(st.sampled_from(EMAILS), st.sampled_from(NAMES))
 #: An index into the customers added so far (removed ones included), or None: an id never given.
@@ -237,7 +237,9 @@ def test_any_sequence_of_calls_behaves_like_the_in_memory_repository(
     for step, (name, argument) in enumerate(scenario):
         never_given = NEVER_GIVEN[step % len(NEVER_GIVEN)]
         real_call = describe_step(name, argument, real_ids, never_given)
-        expected = attempt(real_call, partial(perform, model, name, argument, model_ids, never_given))
+        expected = attempt(
+            real_call, partial(perform, model, name, argument, model_ids, never_given)
+        )
         got = attempt(real_call, partial(perform, repo, name, argument, real_ids, never_given))
         if name in ("add", "add_many") and expected[0] == got[0] == "ok":
             model_ids.extend(c.id for c in as_list(expected[1]))

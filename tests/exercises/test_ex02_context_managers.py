@@ -15,10 +15,10 @@ from typing import Any
 
 import psycopg
 import pytest
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from patterns.course.grading import call_repr, load_graded
+from patterns.course.grading import call_repr, grading_settings, load_graded
 from patterns.lab import TemporaryServer
 
 KEY = 4242
@@ -125,7 +125,9 @@ def test_the_lock_is_released_and_the_error_propagates_on_an_exception(
     assert_released(observer, KEY, "after the block raised ValueError")
 
 
-@pytest.mark.hints('Release in a `finally:` block: `except Exception:` does not catch KeyboardInterrupt (Ctrl-C), which is a BaseException.')
+@pytest.mark.hints(
+    "Release in a `finally:` block: `except Exception:` does not catch KeyboardInterrupt (Ctrl-C), which is a BaseException."
+)
 def test_the_lock_is_released_on_keyboard_interrupt(
     ex02: ModuleType, conn: psycopg.Connection[Any], observer: psycopg.Connection[Any]
 ) -> None:
@@ -142,7 +144,9 @@ def test_the_lock_is_released_on_keyboard_interrupt(
     )
 
 
-@pytest.mark.hints('Release only your own key, once: SELECT pg_advisory_unlock(%s) with the key, never pg_advisory_unlock_all().')
+@pytest.mark.hints(
+    "Release only your own key, once: SELECT pg_advisory_unlock(%s) with the key, never pg_advisory_unlock_all()."
+)
 def test_nesting_the_same_key_keeps_it_until_the_outer_block_ends(
     ex02: ModuleType, conn: psycopg.Connection[Any], observer: psycopg.Connection[Any]
 ) -> None:
@@ -176,7 +180,9 @@ def test_nesting_two_keys_holds_both_and_releases_both(
     assert_released(observer, OTHER_KEY, "after nested blocks ended by an exception")
 
 
-@pytest.mark.hints('pg_try_advisory_lock answers at once: `.fetchone()[0]` is False when another session holds the lock; raise LockBusy with the key in the message.')
+@pytest.mark.hints(
+    "pg_try_advisory_lock answers at once: `.fetchone()[0]` is False when another session holds the lock; raise LockBusy with the key in the message."
+)
 def test_non_blocking_raises_lock_busy_when_another_session_holds_it(
     ex02: ModuleType, conn: psycopg.Connection[Any], observer: psycopg.Connection[Any]
 ) -> None:
@@ -201,7 +207,9 @@ def test_non_blocking_raises_lock_busy_when_another_session_holds_it(
     assert_released(observer, KEY, f"after `with {call}:`")
 
 
-@pytest.mark.hints('With blocking=True, SELECT pg_advisory_lock(%s): PostgreSQL itself waits until the other session lets go.')
+@pytest.mark.hints(
+    "With blocking=True, SELECT pg_advisory_lock(%s): PostgreSQL itself waits until the other session lets go."
+)
 def test_blocking_waits_until_the_other_session_releases_the_lock(
     ex02: ModuleType, conn: psycopg.Connection[Any], observer: psycopg.Connection[Any]
 ) -> None:
@@ -234,7 +242,11 @@ def test_blocking_waits_until_the_other_session_releases_the_lock(
     thread.join(timeout=10)
     assert waiting and outcome == ["ran"], (
         f"`with {call}:` while another session held lock {KEY}: "
-        + (outcome[0].rstrip(".") if outcome and outcome[0] != "ran" else "it did not wait for the lock")
+        + (
+            outcome[0].rstrip(".")
+            if outcome and outcome[0] != "ran"
+            else "it did not wait for the lock"
+        )
         + "; with blocking=True it should wait until the lock is free (SELECT pg_advisory_lock(%s)), "
         "then run the block"
     )
@@ -324,19 +336,14 @@ def test_the_ends_of_the_bigint_range_are_valid_keys(
             held = keys_held_by(observer, conn.info.backend_pid)
             assert held == {key}, f"inside `with {call}:` your session holds keys {held}"
     except ValueError as error:
-        pytest.fail(f"{call} raised ValueError({error}); {key} is inside bigint's range", pytrace=False)
+        pytest.fail(
+            f"{call} raised ValueError({error}); {key} is inside bigint's range", pytrace=False
+        )
     held = keys_held_by(observer, conn.info.backend_pid)
     assert held == set(), f"after `with {call}:` your session still holds keys {held}"
 
 
-GRADING = settings(
-    derandomize=True,
-    max_examples=15,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-    phases=[Phase.explicit, Phase.generate, Phase.shrink],
-)
+GRADING = grading_settings(15)
 KEYS = [1, 4242, -7, 2**63 - 1, -(2**63)]
 #: ("lock", key, blocking), ("end", how the innermost block ends), ("other", key): the
 #: second session takes key if it can, or gives it back if it holds it.
@@ -401,7 +408,9 @@ def test_any_nesting_of_locks_holds_exactly_the_keys_of_the_open_blocks(
                 try:
                     manager.__enter__()
                 except ex02.LockBusy:
-                    assert key in other_holds, f"{where()}, LockBusy was raised, but no other session holds {key}"
+                    assert key in other_holds, (
+                        f"{where()}, LockBusy was raised, but no other session holds {key}"
+                    )
                 else:
                     assert key not in other_holds, (
                         f"{where()}, the block was entered, but another session holds {key}: "
@@ -420,7 +429,9 @@ def test_any_nesting_of_locks_holds_exactly_the_keys_of_the_open_blocks(
                     manager.__exit__(None, None, None)
                 else:
                     swallowed = manager.__exit__(type(error), error, None)
-                    assert not swallowed, f"{where()}, the exception was swallowed; it must propagate"
+                    assert not swallowed, (
+                        f"{where()}, the exception was swallowed; it must propagate"
+                    )
             elif step[0] == "other":
                 key = step[1]
                 if key in other_holds:

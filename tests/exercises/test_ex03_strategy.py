@@ -15,24 +15,15 @@ from collections.abc import Callable
 from types import ModuleType
 
 import pytest
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from patterns.course.grading import call_repr, load_graded
+from patterns.course.grading import call_repr, grading_settings, load_graded
 from patterns.money import CURRENCIES, Money
 from patterns.strategy import Cart, Checkout, FakeStripe, LineItem
 
 #: Fast and repeatable: the same examples on every run, a bounded number of them.
-GRADING = settings(
-    derandomize=True,
-    max_examples=12,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-    # No "explain" phase: on a wrong answer it reruns the test many times for a
-    # note the verdict does not show.
-    phases=[Phase.explicit, Phase.generate, Phase.shrink],
-)
+GRADING = grading_settings(12)
 SKUS = ("tea", "cake", "jam")
 
 
@@ -61,7 +52,9 @@ def describe(c: Cart) -> str:
 
 
 def discount_of(rule: object, c: Cart, made_by: str) -> Money:
-    assert callable(rule), f"{made_by} should return a function (cart) -> Money, but returned {rule!r}"
+    assert callable(rule), (
+        f"{made_by} should return a function (cart) -> Money, but returned {rule!r}"
+    )
     try:
         result = rule(c)
     except Exception as error:
@@ -144,7 +137,10 @@ def test_percent_off_over_applies_from_the_threshold_rounding_down(
 
 
 @GRADING
-@given(case=carts_and_thresholds(), percent=st.sampled_from([0, 1, 10, 15, 33, 50, 99, 100]) | st.integers(0, 100))
+@given(
+    case=carts_and_thresholds(),
+    percent=st.sampled_from([0, 1, 10, 15, 33, 50, 99, 100]) | st.integers(0, 100),
+)
 @example(case=(cart(("box", "0.58", 1)), eur("0.00")), percent=50)
 @example(case=(cart(*[(f"item{i}", "0.10", 1) for i in range(10)]), eur("1.00")), percent=10)
 @pytest.mark.hints(
@@ -249,7 +245,9 @@ def test_best_of_gives_the_largest_discount(ex03: ModuleType) -> None:
     c = cart(("tea", "3.20", 2))
     made_by = "best_of(percent(5), FixedDiscount(320))"
     got = discount_of(ex03.best_of(percent_rule(5), FixedDiscount(320)), c, made_by)
-    assert got == eur("3.20"), f"{made_by}, called on {describe(c)}, returned {got}; expected 3.20 EUR"
+    assert got == eur("3.20"), (
+        f"{made_by}, called on {describe(c)}, returned {got}; expected 3.20 EUR"
+    )
     got = discount_of(ex03.best_of(), c, "best_of() with no rules")
     assert got == eur("0.00"), f"best_of() with no rules returned {got}; expected 0.00 EUR"
 

@@ -21,10 +21,10 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from patterns.course.grading import load_graded
+from patterns.course.grading import grading_settings, load_graded
 
 T0 = datetime(2031, 3, 14, 9, 26, 53, tzinfo=UTC)  # far from the real now, on purpose
 VALID = timedelta(minutes=30)
@@ -38,15 +38,7 @@ PEOPLE = {"ada@example.com": "Ada", "bob@example.com": "Bob"}
 
 # One fixed, fast profile: the same examples on every run, no shrinking (the
 # failure message already tells the one token's story), so a check stays short.
-GRADING = settings(
-    max_examples=25,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    phases=(Phase.explicit, Phase.generate),
-    report_multiple_bugs=False,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+GRADING = grading_settings(25, shrink=False)
 
 
 @pytest.fixture

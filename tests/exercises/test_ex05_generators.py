@@ -22,10 +22,10 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from patterns.course.grading import call_repr, load_graded
+from patterns.course.grading import call_repr, grading_settings, load_graded
 from patterns.generators import ParseReport
 
 START = datetime(2026, 1, 1)
@@ -34,15 +34,7 @@ LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 # One fixed, fast profile: the same examples on every run, no shrinking (each
 # message below already says what was given and what came back).
-GRADING = settings(
-    max_examples=15,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    phases=(Phase.explicit, Phase.generate),
-    report_multiple_bugs=False,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+GRADING = grading_settings(15, shrink=False)
 
 
 def summary(items: Iterable[Any], limit: int = 6) -> str:

@@ -17,25 +17,17 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from patterns.course.grading import load_graded
+from patterns.course.grading import grading_settings, load_graded
 from patterns.factory import EVENTS, EventError, OrderEvent, PaymentEvent
 from patterns.money import CURRENCIES, Money
 
 # One fixed, fast profile: the same examples on every run and no shrinking (a
 # shrink of a nested payload took 16-20 s on a wrong answer; the messages below
 # already say which field is wrong).
-GRADING = settings(
-    max_examples=30,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    phases=(Phase.explicit, Phase.generate),
-    report_multiple_bugs=False,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+GRADING = grading_settings(30, shrink=False)
 
 
 @pytest.fixture(scope="module")

@@ -29,10 +29,10 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from patterns.course.grading import call_repr, load_graded
+from patterns.course.grading import call_repr, grading_settings, load_graded
 from patterns.retry import retry_after_seconds
 from tests.retry_fakes import EPOCH, FakeTime, status_error
 
@@ -43,15 +43,7 @@ from tests.retry_fakes import EPOCH, FakeTime, status_error
 gc.freeze()
 
 # A fixed, fast profile: the same examples on every run, nothing stored on disk.
-FAST = settings(
-    max_examples=25,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    phases=(Phase.explicit, Phase.generate, Phase.shrink),
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    print_blob=False,
-)
+FAST = grading_settings(25)
 
 
 @pytest.fixture(scope="module")

@@ -22,13 +22,13 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from patterns.capstone import InMemoryGateway, Order, Receipt, idempotency_key_for, violations
 from patterns.capstone.chaos import Scenario, run_scenario
 from patterns.capstone.gateways import GatewayError
-from patterns.course.grading import call_repr, load_graded
+from patterns.course.grading import call_repr, grading_settings, load_graded
 from patterns.lab import TemporaryServer
 from patterns.money import Money
 from patterns.retry import RetryPolicy, retry
@@ -39,15 +39,7 @@ NEW_KEY = "to the gateway a new key is a new payment"
 
 # One fixed, fast profile: the same scenarios on every run, no shrinking (the
 # message tells the scenario step by step).
-GRADING = settings(
-    max_examples=20,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    phases=(Phase.explicit, Phase.generate),
-    report_multiple_bugs=False,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+GRADING = grading_settings(20, shrink=False)
 
 
 @pytest.fixture

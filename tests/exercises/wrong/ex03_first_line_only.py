@@ -2,7 +2,7 @@
 
 A customer who adds tea twice (two lines) loses the free tea.
 
-grader says: 2 units of 'tea' over all lines: 1 free
+grader says: units of 'tea' over all lines
 """
 
 from __future__ import annotations
