@@ -6,8 +6,8 @@ minute on 2 cores). ``--quick`` uses smaller sizes for a smoke run.
 Every variant runs in its own child process (``patterns.lab.measure``):
 a process's resident memory does not shrink when Python frees objects, so
 measuring two variants in one process would charge the second for the first.
-"Extra" memory is the child's peak RSS minus its RSS just before the variant
-started (after imports and, for PostgreSQL, after connecting).
+"Extra" memory is the child's peak RSS (VmHWM) after the variant minus its peak
+just before the variant started (after imports and, for PostgreSQL, after connecting).
 
 What it checks (and prints PASS/FAIL for):
 

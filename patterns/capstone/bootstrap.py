@@ -136,8 +136,9 @@ def bootstrap(
         database = Database(
             settings.database_url,
             # Reconnecting after a killed session is quick: 4 pauses of at most
-            # 0.05 + 0.1 + 0.2 + 0.4 s. A failover or restart (tens of seconds)
-            # is an outage to page someone about, not to retry through here.
+            # 0.05 + 0.1 + 0.2 + 0.4 s. A failover or restart usually takes far longer
+            # (Amazon RDS documents 60-120 s for a Multi-AZ instance failover): an
+            # outage to page someone about, not to retry through here.
             retry=retry(
                 max_attempts=settings.database_attempts,
                 base_delay=0.05,

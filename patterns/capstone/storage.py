@@ -15,8 +15,9 @@ What is here:
 * :class:`Database`: owns the service's connection. ``transaction()`` is a
   context manager (lesson 02) that yields a unit of work; ``run(work)``
   runs a unit of work under a retry policy (lesson 07) that reconnects when
-  the server dropped the connection (a restart, a failover, an
-  administrator's ``pg_terminate_backend``).
+  the server dropped the connection: a killed session (an administrator's
+  ``pg_terminate_backend``); a failover or restart outlasts the policy
+  ``bootstrap`` gives it (at most 0.75 s of pauses).
 
 When not to use ``Database``: with several threads, use a
 ``psycopg_pool.ConnectionPool`` with ``check=ConnectionPool.check_connection``,

@@ -39,7 +39,7 @@ class Measurement(NamedTuple):
 
     variant: str
     peak_rss_mb: float  # the child's whole peak resident memory
-    extra_mb: float  # peak minus the child's memory before the variant started
+    extra_mb: float  # peak after the variant minus the child's peak just before it started
     seconds: float  # time spent in the variant only (not start-up)
     result: Any  # what the variant returned, to check the variants agree
 

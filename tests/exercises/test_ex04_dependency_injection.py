@@ -1,4 +1,4 @@
-"""Grader for ex04: the password-reset service built with fakes only, no patching.
+"""Grader for ex04: PasswordResets built with fakes only, no patching.
 
 Every dependency is passed in: a fake repository, a recording mailer, a clock
 the test sets, and a token source that returns known tokens. If the service
@@ -6,6 +6,9 @@ cannot be built that way, or ignores what it was given, the failure names the
 hidden dependency it still reaches for. Generated scenarios (requests, waits,
 redemptions) are compared with a model of the spec; ``compose()`` is checked
 for what it builds: the real clock, unpredictable tokens, nothing shared.
+Only one check patches: to see when compose()'s real clock makes a reset
+expire, it swaps the module's InMemoryAccounts for a subclass that records
+each saved reset (compose() builds the repository inside, out of reach).
 """
 
 from __future__ import annotations
@@ -431,6 +434,8 @@ def test_compose_builds_a_working_service_from_real_parts(
             saved.append(reset)
             super().save_reset(reset)
 
+    # The one patch in this grader: compose() builds its repository inside, so the only
+    # way to read the expires_at it saves is to have it build this recording subclass.
     monkeypatch.setattr(ex04, "InMemoryAccounts", RecordingAccounts)
     out = io.StringIO()
     service = compose(stream=out, accounts=[ex04.Account("ada@example.com", "Ada")])
