@@ -89,9 +89,9 @@ JITTER_KINDS: tuple[JitterKind, ...] = ("none", "full", "equal")
 
 #: Statuses that usually mean "try again later": rate limited, bad gateway,
 #: unavailable, gateway timeout. A 500 is left out: it is as often a bug as a blip.
-#: A 408 (the server gave up waiting for our request) is left out too: from a
-#: client that sends the whole request at once it usually means a timeout set
-#: too short. Add either with your own ``retry_on`` if your servers mean "later".
+#: A 408 (the server gave up waiting for our request) is left out too: it is
+#: rare from a client that sends its whole request at once, a judgment call.
+#: Add either with your own ``retry_on`` if your servers mean "later" by it.
 TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
 
 #: httpx transport errors that waiting will not fix: a URL whose scheme httpx
