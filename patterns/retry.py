@@ -39,8 +39,13 @@ When NOT to use it:
       a bug): retrying only delays the failure and multiplies the load.
     * Around a call that is not idempotent (a payment POST) unless the server
       honours an idempotency key: a lost response retried is a second charge.
-    * In several layers at once (client, SDK, proxy each retrying 3 times is
-      27 attempts). Retry in one place, usually the outermost caller.
+      ``is_transient`` cannot see the method and retries a read timeout or a
+      502 after which the work may have been done; without a key, pass a
+      stricter ``retry_on`` (``httpx.ConnectError | httpx.ConnectTimeout |
+      httpx.PoolTimeout``: the request never left).
+    * In several layers at once (client, SDK, proxy each making 3 attempts is
+      27 requests). Retry in one layer, the one just above the service that
+      rejects (Google's SRE book, "Handling Overload").
     * For async code, use tenacity's ``AsyncRetrying`` (or ``stamina``);
       this module is synchronous on purpose, to keep the lesson small.
 
@@ -84,6 +89,9 @@ JITTER_KINDS: tuple[JitterKind, ...] = ("none", "full", "equal")
 
 #: Statuses that usually mean "try again later": rate limited, bad gateway,
 #: unavailable, gateway timeout. A 500 is left out: it is as often a bug as a blip.
+#: A 408 (the server gave up waiting for our request) is left out too: it is
+#: rare from a client that sends its whole request at once, a judgment call.
+#: Add either with your own ``retry_on`` if your servers mean "later" by it.
 TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
 
 #: httpx transport errors that waiting will not fix: a URL whose scheme httpx
@@ -104,8 +112,12 @@ def is_transient(error: BaseException) -> bool:
       them, so both families are listed);
     * an ``httpx.HTTPStatusError`` whose status is in ``TRANSIENT_STATUSES``.
 
-    No for everything else, in particular ``httpx.UnsupportedProtocol`` (a wrong
-    URL will not fix itself), ``httpx.LocalProtocolError`` (our request broke
+    A mistyped host is a ``httpx.ConnectError`` (the DNS lookup fails), so it
+    looks like a blip and is retried; so is ``httpx.ProxyError``, although it
+    is often a proxy misconfiguration.
+
+    No for everything else, in particular ``httpx.UnsupportedProtocol`` (a URL
+    whose scheme httpx cannot speak will not fix itself), ``httpx.LocalProtocolError`` (our request broke
     the protocol: a client-side bug) and any other ``OSError`` (a missing file
     or a refused permission does not come back by waiting).
     """

@@ -642,8 +642,9 @@ def test_the_pauses_are_capped_full_jitter_from_the_given_rng(ex07: ModuleType) 
 
 
 @pytest.mark.hints(
-    'Giving up is `error.add_note(f"gave up after {attempt} attempts")` then a bare `raise`: '
-    "the caller gets the last real error, not a new one.",
+    "Giving up is `error.add_note(gave_up_note(attempt))` with the given gave_up_note (after "
+    "the last attempt there is no Retry-After to pass as asked), then a bare `raise`: the "
+    "caller gets the last real error, not a new one.",
 )
 def test_giving_up_raises_the_last_error_with_the_attempt_count(ex07: ModuleType) -> None:
     """After the last attempt the last error itself is raised, with a note saying how many attempts were made."""
