@@ -94,7 +94,7 @@ Option = tuple[str, bool, str]  # (answer, is it correct, why)
 class QuizAnswer:
     """The mark of one quiz answer: true when right, shown as "✓ Right. <why>".
 
-    Returned by :meth:`Quiz.answer`, so ``quiz("00.1").answer("b")`` typed in a cell
+    Returned by :meth:`Quiz.answer`, so ``quiz("00.1").answer("c")`` typed in a cell
     (or a terminal) shows the verdict and its explanation without any widget frontend.
     """
 
