@@ -66,6 +66,7 @@ def test_the_text_fallback_shows_the_options_not_the_answer(question: quizzes.Qu
     text = widget.fallback_text()
     assert question.text in text and all(o.text in text for o in question.options)
     assert not any(o.why in text for o in question.options), text
+    assert f'quiz("{question.id}").answer(' in text, "the fallback must name this quiz's call"
 
 
 def test_answering_marks_the_right_option_right() -> None:
@@ -75,8 +76,9 @@ def test_answering_marks_the_right_option_right() -> None:
     wrong = next(i for i, o in enumerate(question.options) if not o.correct)
     widget = quiz(question.id)
     assert isinstance(widget, Quiz)
-    assert widget.answer(right) is True and "Right" in widget.feedback.value
-    assert widget.answer(wrong) is False and "Not quite" in widget.feedback.value
+    assert widget.answer(right).correct is True and "Right" in widget.feedback.value
+    assert widget.answer(wrong).correct is False and "Not quite" in widget.feedback.value
+    assert repr(widget.answer(right)).startswith("✓ Right. ")
 
 
 def test_an_unknown_quiz_id_gets_a_sentence_with_a_suggestion() -> None:

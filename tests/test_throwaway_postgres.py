@@ -18,6 +18,7 @@ import pytest
 from patterns.lab import (
     Binaries,
     PostgresNotFoundError,
+    TemporaryServer,
     find_binaries,
     start_server,
     sweep_leftovers,
@@ -48,6 +49,13 @@ def test_server_answers_queries_then_stops_and_deletes_its_files() -> None:
         assert pid is not None and base_dir.exists()
     assert _wait_gone(pid), "the postmaster is still running after the with block"
     assert not base_dir.exists(), "the server's folder was not deleted"
+
+
+def test_repr_names_the_socket_folder_not_a_port(postgres_server: TemporaryServer) -> None:
+    """The repr shows where the server listens, a socket folder: it has no TCP port."""
+    shown = repr(postgres_server)
+    assert shown.startswith("<TemporaryServer running PostgreSQL "), shown
+    assert shown.endswith(f" socket={postgres_server.socket_dir}>") and "port" not in shown, shown
 
 
 def test_uncached_start_runs_initdb_itself() -> None:

@@ -26,8 +26,17 @@ def test_quiz_explains_a_right_answer() -> None:
 def test_quiz_explains_a_wrong_answer() -> None:
     """A wrong answer shows that answer's own explanation."""
     quiz = Quiz("How is money stored?", OPTIONS)
-    assert quiz.answer("a") is False
+    answer = quiz.answer("a")
+    assert not answer and answer.correct is False
     assert "Not quite" in quiz.feedback.value and "Floats lose cents" in quiz.feedback.value
+
+
+def test_an_answer_typed_in_a_cell_shows_its_verdict_without_a_widget_frontend() -> None:
+    """``quiz.answer("b")`` is true and reads "✓ Right. <why>" as plain text (its repr)."""
+    quiz = Quiz("How is money stored?", OPTIONS)
+    right, wrong = quiz.answer("b"), quiz.answer("c")
+    assert right and repr(right) == "✓ Right. Whole cents add up exactly."
+    assert not wrong and repr(wrong) == "✗ Not quite. Strings cannot be added as money."
 
 
 def test_quiz_without_a_choice_asks_for_one() -> None:
@@ -58,6 +67,12 @@ def test_quiz_text_fallback_lists_the_answers_without_revealing_them() -> None:
     text = Quiz("How is money stored?", OPTIONS)._repr_mimebundle_()["text/plain"]
     assert "Quiz: How is money stored?" in text and "b) integer cents" in text
     assert "Whole cents add up" not in text
+
+
+def test_quiz_text_fallback_shows_the_call_that_answers_it() -> None:
+    """A text-only reader is told the exact call to type, with the quiz's own id."""
+    text = Quiz("How is money stored?", OPTIONS, quiz_id="00.9").fallback_text()
+    assert 'quiz("00.9").answer("a")' in text
 
 
 def _failing_verdict() -> Verdict:

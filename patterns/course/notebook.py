@@ -71,7 +71,9 @@ def quiz(quiz_id: str) -> Quiz | _Text:
         question = quizzes.get(quiz_id)
     except quizzes.UnknownQuizError as error:
         return _Text(f"error: {error}")
-    return Quiz(question.text, [(o.text, o.correct, o.why) for o in question.options])
+    return Quiz(
+        question.text, [(o.text, o.correct, o.why) for o in question.options], quiz_id=question.id
+    )
 
 
 def reset(exercise: str) -> _Text:

@@ -91,13 +91,33 @@ class CheckView(_TextFallback, widgets.VBox):  # type: ignore[misc]
 Option = tuple[str, bool, str]  # (answer, is it correct, why)
 
 
+class QuizAnswer:
+    """The mark of one quiz answer: true when right, shown as "✓ Right. <why>".
+
+    Returned by :meth:`Quiz.answer`, so ``quiz("00.1").answer("c")`` typed in a cell
+    (or a terminal) shows the verdict and its explanation without any widget frontend.
+    """
+
+    def __init__(self, correct: bool, text: str) -> None:
+        self.correct = correct
+        self.text = text
+
+    def __bool__(self) -> bool:
+        return self.correct
+
+    def __repr__(self) -> str:
+        return self.text
+
+
 class Quiz(_TextFallback, widgets.VBox):  # type: ignore[misc]
     """A multiple-choice question; every answer explains why it is right or wrong.
 
     ``Quiz("Which ...?", [("A", False, "No: ..."), ("B", True, "Yes: ...")])``
     """
 
-    def __init__(self, question: str, options: Sequence[Option]) -> None:
+    def __init__(
+        self, question: str, options: Sequence[Option], quiz_id: str | None = None
+    ) -> None:
         if len(options) < 2:
             raise ValueError(f"A quiz needs at least two answers, got {len(options)}.")
         if not any(correct for _, correct, _ in options):
@@ -106,6 +126,7 @@ class Quiz(_TextFallback, widgets.VBox):  # type: ignore[misc]
             raise ValueError(f"Two answers have the same text in the quiz {question!r}.")
         self.question = question
         self.options = list(options)
+        self.quiz_id = quiz_id
         self.choice = widgets.RadioButtons(
             options=[text for text, _, _ in options], value=None, layout={"width": "max-content"}
         )
@@ -121,8 +142,12 @@ class Quiz(_TextFallback, widgets.VBox):  # type: ignore[misc]
             ]
         )
 
-    def answer(self, choice: str | int | None = None) -> bool:
-        """Mark an answer (its text, letter or index; default: the selected one)."""
+    def answer(self, choice: str | int | None = None) -> QuizAnswer:
+        """Mark an answer (its text, letter or index; default: the selected one).
+
+        The widget's feedback line shows the verdict; so does the returned
+        :class:`QuizAnswer`, for a reader without a widget frontend.
+        """
         if isinstance(choice, int):
             choice = self.options[choice][0]
         elif (
@@ -135,11 +160,11 @@ class Quiz(_TextFallback, widgets.VBox):  # type: ignore[misc]
             self.choice.value = choice
         if self.choice.value is None:
             self.feedback.value = "Pick an answer first."
-            return False
+            return QuizAnswer(False, "Pick an answer first.")
         _, correct, why = next(o for o in self.options if o[0] == self.choice.value)
         verdict = "✓ Right." if correct else "✗ Not quite."
         self.feedback.value = f"{verdict} {html.escape(why)}"
-        return correct
+        return QuizAnswer(correct, f"{verdict} {why}")
 
     def fallback_text(self) -> str:
         lines = [f"Quiz: {self.question}"]
@@ -147,7 +172,8 @@ class Quiz(_TextFallback, widgets.VBox):  # type: ignore[misc]
             f"  {letter}) {text}"
             for letter, (text, _, _) in zip(string.ascii_lowercase, self.options, strict=False)
         ]
-        lines.append("  (Answer with the buttons in JupyterLab, or quiz.answer('a').)")
+        call = f'quiz("{self.quiz_id}").answer("a")' if self.quiz_id else '.answer("a")'
+        lines.append(f"  (Answer with the buttons in JupyterLab, or run {call} with your letter.)")
         return "\n".join(lines)
 
 

@@ -289,7 +289,10 @@ class TemporaryServer:
 
     def __repr__(self) -> str:
         state = "running" if self.is_running() else "stopped"
-        return f"<TemporaryServer {state} PostgreSQL {self.binaries.version} port={self.port}>"
+        # The socket folder, not a port: the server listens on no TCP port at all.
+        return (
+            f"<TemporaryServer {state} PostgreSQL {self.binaries.version} socket={self.socket_dir}>"
+        )
 
 
 def _new_server(binaries: Binaries, run_as: _RunAs | None, cluster: Path | None) -> TemporaryServer:
