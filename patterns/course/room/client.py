@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-import urllib.request
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -33,6 +32,8 @@ def room_url() -> str | None:
 
 
 def _post(url: str, token: str, body: bytes) -> None:
+    import urllib.request  # here, not at the top: only a hub's checks send anything
+
     request = urllib.request.Request(
         f"{url}/api/progress",
         data=body,
