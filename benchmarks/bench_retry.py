@@ -31,8 +31,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,6 +42,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: make the benchmarks package importable
+
+from benchmarks.bench_foundation import median_seconds, solved_course  # noqa: E402
+
 BACKOFF = ["tests/test_retry.py"]
 GRADER = ["tests/exercises/test_ex07_retry.py"]
 INTEGRATION = ["tests/test_flaky_http.py"]
@@ -83,25 +85,11 @@ def run(paths: list[str]) -> tuple[Tally, float]:
     return tally, elapsed
 
 
-def median_seconds(action: Callable[[], object], runs: int) -> float:
-    timings = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        timings.append(time.perf_counter() - started)
-    return statistics.median(timings)
-
-
 def bench_check(runs: int) -> float:
     """Median seconds of ``check ex07`` on a solved course, printed beside two baselines."""
     with tempfile.TemporaryDirectory(prefix="bench-retry-") as tmp:
         scratch = Path(tmp)
-        course = scratch / "course"
-        for name in ("solutions", "tests"):
-            shutil.copytree(
-                ROOT / name, course / name, ignore=shutil.ignore_patterns("__pycache__")
-            )
-        shutil.copytree(ROOT / "solutions", course / "exercises")
+        course = solved_course(scratch)
         trivial = scratch / "test_trivial.py"
         trivial.write_text("def test_trivial():\n    assert 1 + 1 == 2\n")
         env = {**os.environ, "PATTERNS_COURSE_ROOT": str(course)}
