@@ -102,30 +102,17 @@ def call_repr(function: str, *args: object, **kwargs: object) -> str:
 
 
 def grading_settings(max_examples: int, *, shrink: bool = True) -> hypothesis.settings:
-    """Hypothesis settings for a grader's generated tests, the same for every grader.
+    """Hypothesis settings for a grader's generated tests: how many examples, and whether to shrink.
 
-    Fixed examples (derandomized, no example database) so a check gives the same
-    verdict every time; no deadline (a shared machine is slow, not the learner's
-    code); no "explain" phase (it reruns a failing test many times for a note the
-    verdict does not show). ``shrink=False`` reports the first failing input as
-    generated, for graders whose inputs are already small and readable.
-    Hypothesis is imported here, not at the top: a grader without generated tests
-    must not pay for it.
+    Everything else (fixed examples, no database, no deadline, bounded shrinking,
+    the health checks a grader cannot meet) comes from the grader profile that
+    ``tests/exercises/conftest.py`` loads before a grader is imported. No "explain"
+    phase: it reruns a failing test many times for a note the verdict does not
+    show. ``shrink=False`` reports the first failing input as generated, for
+    graders whose inputs are already small and readable. Hypothesis is imported
+    here, not at the top: a grader without generated tests must not pay for it.
     """
-    from hypothesis import HealthCheck, Phase, settings
+    from hypothesis import Phase, settings
 
     phases = [Phase.explicit, Phase.generate] + ([Phase.shrink] if shrink else [])
-    return settings(
-        max_examples=max_examples,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        print_blob=False,
-        report_multiple_bugs=False,
-        phases=phases,
-        suppress_health_check=[
-            HealthCheck.function_scoped_fixture,
-            HealthCheck.too_slow,
-            HealthCheck.data_too_large,
-        ],
-    )
+    return settings(max_examples=max_examples, phases=phases)

@@ -28,8 +28,13 @@ def _load_grader_profile() -> None:
         database=None,
         deadline=None,
         print_blob=False,
+        report_multiple_bugs=False,  # the verdict shows one reason per behaviour
         phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+        ],
     )
     settings.load_profile("grader")
     # Hypothesis has no public setting for the shrink time (300 s by default); this
