@@ -230,6 +230,11 @@ def _exit_status(code: int) -> str:
     return f"exit status {code}"
 
 
+def _lacks_package(base: Verdict, missing: str) -> Verdict:
+    """Not checked: the grader's Python is not the course's (a package is missing)."""
+    return _not_checked(base, f"this Python lacks the package '{missing}'; {ACTIVATE_VENV}")
+
+
 def _missing_module(output: str) -> str:
     found = re.search(r"No module named '?([\w]+)", output)
     return found.group(1) if found else ""
@@ -249,7 +254,7 @@ def verdict_from_report(
     if report is None:
         missing = _missing_module(grader.output)
         if missing:
-            return _not_checked(base, f"this Python lacks the package '{missing}'; {ACTIVATE_VENV}")
+            return _lacks_package(base, missing)
         tail = grader.output.strip().splitlines()[-5:]
         shown = ". Its last lines:\n    " + "\n    ".join(tail) if tail else "."
         return replace(
@@ -279,7 +284,7 @@ def verdict_from_report(
     errors = report["collection_errors"]
     missing = next((e["missing_module"] for e in errors if e["missing_module"]), "")
     if missing:
-        return _not_checked(base, f"this Python lacks the package '{missing}'; {ACTIVATE_VENV}")
+        return _lacks_package(base, missing)
     if errors:
         return _not_checked(base, f"the grader could not be loaded: {errors[0]['reason']}")
     if report["interrupted"]:
