@@ -36,6 +36,8 @@ except ImportError:  # pragma: no cover - not on the platforms the tests run on
 
 LastResult = Literal["pass", "fail", "reset"]
 _LAST_RESULTS = ("pass", "fail", "reset")
+#: The learner's progress, inside the state folder (``paths.STATE_DIR``).
+PROGRESS_FILE = "progress.json"
 
 
 class HintTarget(TypedDict):
@@ -135,7 +137,7 @@ class CourseState:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.folder = state_dir(root)
-        self.file = self.folder / "progress.json"
+        self.file = self.folder / PROGRESS_FILE
         self.notices: list[str] = []
 
     # --- reading and writing, under the lock --------------------------------------------
@@ -201,7 +203,7 @@ class CourseState:
         except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             raw = _salvage(text)
             damage = "it was empty" if not text.strip() else "it is not valid JSON"
-        data, problems = _clean(raw)
+        data, problems = clean_progress(raw)
         if damage or problems:
             # Never written over unless the original is safe beside it.
             return data, self._keep_aside(raw_bytes, data, damage or "; ".join(problems))
@@ -327,33 +329,41 @@ class CourseState:
 
     def summary(self) -> list[ProgressRow]:
         """One row per exercise, in course order."""
-        data = self.load()
-        rows = []
-        for exercise in catalog.exercises().values():
-            entry = data.get(exercise.id, ProgressEntry())
-            last_result = entry.get("last_result")
-            rows.append(
-                ProgressRow(
-                    exercise=exercise.id,
-                    title=exercise.title,
-                    notebook=exercise.notebook,
-                    passes_now=last_result == "pass",
-                    ever_passed=bool(entry.get("passed")),
-                    checks=entry.get("checks", 0),
-                    hints_shown=entry.get("hints_shown", 0),
-                    hints_total=len(exercise.hints),
-                    first_passed=entry.get("first_passed"),
-                    last_checked=entry.get("last_checked"),
-                    last_result=last_result,
-                )
+        return summary_rows(self.load())
+
+
+def summary_rows(data: Progress) -> list[ProgressRow]:
+    """One row per exercise, in course order, from progress already read and cleaned.
+
+    The one rule for what a row says: ``progress``, its widget, the room service
+    (through each learner's ``--json`` rows) and ``room PATH...`` all use it.
+    """
+    rows = []
+    for exercise in catalog.exercises().values():
+        entry = data.get(exercise.id, ProgressEntry())
+        last_result = entry.get("last_result")
+        rows.append(
+            ProgressRow(
+                exercise=exercise.id,
+                title=exercise.title,
+                notebook=exercise.notebook,
+                passes_now=last_result == "pass",
+                ever_passed=bool(entry.get("passed")),
+                checks=entry.get("checks", 0),
+                hints_shown=entry.get("hints_shown", 0),
+                hints_total=len(exercise.hints),
+                first_passed=entry.get("first_passed"),
+                last_checked=entry.get("last_checked"),
+                last_result=last_result,
             )
-        return rows
+        )
+    return rows
 
 
 # --- repairing what was read ----------------------------------------------------------------
 
 
-def _clean(raw: object) -> tuple[Progress, list[str]]:
+def clean_progress(raw: object) -> tuple[Progress, list[str]]:
     """Keep every entry and field of the right shape; say what was dropped or fixed."""
     if not isinstance(raw, dict):
         shape = "null" if raw is None else f"a {type(raw).__name__.replace('NoneType', 'null')}"

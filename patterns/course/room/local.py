@@ -14,8 +14,8 @@ from pathlib import Path
 
 from patterns.course.paths import STATE_DIR
 from patterns.course.room import LearnerRow
+from patterns.course.state import PROGRESS_FILE, clean_progress, summary_rows
 
-PROGRESS_FILE = "progress.json"
 MAX_DEPTH = 4
 
 
@@ -38,40 +38,20 @@ def find_copies(path: Path) -> list[Path]:
 
 
 def read_copy(root: Path, learner: str) -> list[LearnerRow]:
-    """One learner's rows from a course copy, read-only. Raises ValueError when unreadable."""
-    from patterns.course import catalog
+    """One learner's rows from a course copy, read-only. Raises ValueError when unreadable.
 
+    The rows are what ``progress --json`` says of that copy (the same rule the
+    hub's room receives); fields of the wrong shape are dropped, never repaired
+    in the learner's file.
+    """
     try:
-        data = json.loads((root / STATE_DIR / PROGRESS_FILE).read_text(encoding="utf-8"))
+        raw = json.loads((root / STATE_DIR / PROGRESS_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise ValueError(f"{root}: progress file unreadable ({error})") from None
-    if not isinstance(data, dict):
+    if not isinstance(raw, dict):
         raise ValueError(f"{root}: progress file does not hold a table of exercises")
-    rows = []
-    for exercise in catalog.exercises().values():
-        entry = data.get(exercise.id, {})
-        if not isinstance(entry, dict):
-            continue
-        checks = entry.get("checks", 0)
-        hints = entry.get("hints_shown", 0)
-        ever = bool(entry.get("passed") or entry.get("ever_passed"))
-        now = entry.get("last_result", "pass" if ever else None) == "pass"
-        rows.append(
-            LearnerRow.from_progress(
-                learner,
-                {
-                    "exercise": exercise.id,
-                    "passes_now": now,
-                    "ever_passed": ever,
-                    "passed": now,
-                    "checks": checks if isinstance(checks, int) and checks >= 0 else 0,
-                    "hints_shown": hints if isinstance(hints, int) and hints >= 0 else 0,
-                    "hints_total": len(exercise.hints),
-                    "last_checked": entry.get("last_checked"),
-                },
-            )
-        )
-    return rows
+    data, _problems = clean_progress(raw)
+    return [LearnerRow.from_progress(learner, row.to_json()) for row in summary_rows(data)]
 
 
 def read_room(paths: list[Path]) -> tuple[list[LearnerRow], list[str]]:
