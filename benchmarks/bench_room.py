@@ -35,8 +35,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.hub_harness import Hub, missing_parts, running_hub  # noqa: E402
-from tests.test_classroom_hub import _upstream  # noqa: E402
+from tests.hub_harness import Hub, missing_parts, publish_course, running_hub  # noqa: E402
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -101,7 +100,7 @@ def bench_service(hub: Hub, learners: int, sends: int) -> None:
 def bench_memory(hub: Hub) -> None:
     hub.add_users(["memory"])
     hub.start_servers(["memory"])
-    events = hub.git_pull("memory", f"file://{_upstream(hub.folder)}")
+    events = hub.git_pull("memory", f"file://{publish_course(hub.folder)}")
     assert events[-1]["phase"] == "finished", events[-3:]
     server = psutil.Process(hub.server_process("memory"))
     idle = sum(p.memory_info().rss for p in [server, *server.children(recursive=True)])

@@ -30,7 +30,8 @@ from typing import Any
 
 import httpx
 
-CLASSROOM_CONFIG = Path(__file__).resolve().parent.parent / "classroom" / "jupyterhub_config.py"
+COURSE_ROOT = Path(__file__).resolve().parent.parent
+CLASSROOM_CONFIG = COURSE_ROOT / "classroom" / "jupyterhub_config.py"
 PASSWORD = "course-room-test"
 INSTRUCTOR = "teacher"
 
@@ -43,6 +44,44 @@ def missing_parts() -> list[str]:
     if shutil.which("git") is None:
         missing.append("git")
     return missing
+
+
+def git(folder: Path, *args: str) -> str:
+    result = subprocess.run(
+        ["git", "-C", str(folder), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={
+            "GIT_AUTHOR_NAME": "course",
+            "GIT_AUTHOR_EMAIL": "course@example.invalid",
+            "GIT_COMMITTER_NAME": "course",
+            "GIT_COMMITTER_EMAIL": "course@example.invalid",
+            "HOME": str(folder),
+            "PATH": "/usr/bin:/bin",
+        },
+    )
+    return result.stdout
+
+
+def publish_course(folder: Path) -> Path:
+    """A git repository holding this course's files, as the instructor would publish it."""
+    repo = folder / "upstream"
+    listed = subprocess.run(
+        ["git", "-C", str(COURSE_ROOT), "ls-files", "-z"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")
+    for name in filter(None, listed):
+        source = COURSE_ROOT / name
+        if source.is_file():
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, repo / name)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "the course")
+    return repo
 
 
 def free_port() -> int:

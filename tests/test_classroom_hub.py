@@ -11,14 +11,21 @@ merges into a learner's copy without touching their edited exercise.
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
 
-from tests.hub_harness import INSTRUCTOR, PASSWORD, Hub, missing_parts, running_hub
+from tests.hub_harness import (
+    INSTRUCTOR,
+    PASSWORD,
+    Hub,
+    git,
+    missing_parts,
+    publish_course,
+    running_hub,
+)
 
 pytestmark = [
     pytest.mark.hub,
@@ -28,41 +35,6 @@ pytestmark = [
 ROOT = Path(__file__).resolve().parent.parent
 LEARNERS = ["ada", "bo", "cy", "di", "ed"]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
-
-
-def _git(folder: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["git", "-C", str(folder), *args],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={
-            "GIT_AUTHOR_NAME": "course",
-            "GIT_AUTHOR_EMAIL": "course@example.invalid",
-            "GIT_COMMITTER_NAME": "course",
-            "GIT_COMMITTER_EMAIL": "course@example.invalid",
-            "HOME": str(folder),
-            "PATH": "/usr/bin:/bin",
-        },
-    )
-    return result.stdout
-
-
-def _upstream(folder: Path) -> Path:
-    """A git repository holding this course's files, as the instructor would publish it."""
-    repo = folder / "upstream"
-    listed = subprocess.run(
-        ["git", "-C", str(ROOT), "ls-files", "-z"], capture_output=True, text=True, check=True
-    ).stdout.split("\0")
-    for name in filter(None, listed):
-        source = ROOT / name
-        if source.is_file():
-            (repo / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, repo / name)
-    _git(repo, "init", "-q", "-b", "main")
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-q", "-m", "the course")
-    return repo
 
 
 CHECK = """
@@ -83,7 +55,7 @@ def _check(hub: Hub, user: str, hints: int = 0) -> str:
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     folder = tmp_path_factory.mktemp("hub")
     with running_hub(folder) as running:
-        running.repo = _upstream(folder)  # type: ignore[attr-defined]
+        running.repo = publish_course(folder)  # type: ignore[attr-defined]
         running.add_users([*LEARNERS, INSTRUCTOR])
         running.start_servers(LEARNERS)
         yield running
@@ -163,8 +135,8 @@ def test_an_upstream_change_merges_without_touching_a_learners_exercise(hub: Hub
     edited = "# ada's own work\n" + (ROOT / "solutions" / "ex00_warmup.py").read_text()
     hub.put_file("ada", "course/exercises/ex00_warmup.py", edited)
     (repo / "notebooks" / "UPDATE.md").write_text("A note the instructor added during the day.\n")
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-q", "-m", "an update")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "an update")
     events = hub.git_pull("ada", f"file://{repo}")
     assert events[-1]["phase"] == "finished", events[-3:]
     home = hub.folder / "homes" / "ada" / "course"
