@@ -100,6 +100,8 @@ class LegacyCustomerRepository:
     def page(self, limit: int = 50, after: int | None = None) -> list[Customer]:
         """Up to ``limit`` customers with ids above ``after``, in id order.
 
-        Check the arguments with ``validate_page(limit, after)`` first.
+        ``validate_page(limit, after)`` checks the arguments (``ValueError`` if
+        they are bad) and returns them cleaned, ``after=None`` turned into 0:
+        use what it returns.
         """
         raise NotImplementedError('ex01: keyset pagination on contact_id')

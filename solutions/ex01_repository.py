@@ -147,7 +147,9 @@ class LegacyCustomerRepository:
     def page(self, limit: int = 50, after: int | None = None) -> list[Customer]:
         """Up to ``limit`` customers with ids above ``after``, in id order.
 
-        Check the arguments with ``validate_page(limit, after)`` first.
+        ``validate_page(limit, after)`` checks the arguments (``ValueError`` if
+        they are bad) and returns them cleaned, ``after=None`` turned into 0:
+        use what it returns.
         """
         # BEGIN SOLUTION: keyset pagination on contact_id
         limit, after = validate_page(limit, after)
@@ -155,7 +157,7 @@ class LegacyCustomerRepository:
             cur.execute(
                 "SELECT contact_id AS id, email_address AS email, display_name AS name "
                 "FROM crm_contacts WHERE contact_id > %s ORDER BY contact_id LIMIT %s",
-                (after if after is not None else 0, limit),
+                (after, limit),
             )
             return cur.fetchall()
         # END SOLUTION
