@@ -10,9 +10,9 @@ accounted for, nobody paying more than one cent above anyone else.
 def split_evenly(total_cents: int, people: int) -> list[int]:
     """Split ``total_cents`` between ``people``; the first shares get the leftover cents.
 
-    Works for any ``int`` total, however large (``2**63 - 1`` cents too). Raises
-    ``ValueError`` when ``people`` is below 1 or ``total_cents`` is negative, with a
-    message naming the wrong argument and its value
+    Works for any ``int`` total from 0 up, however large (``2**63 - 1`` cents
+    too). Raises ``ValueError`` when ``people`` is below 1 or ``total_cents`` is
+    negative, with a message naming the wrong argument and its value
     (``"people must be at least 1, got 0"``).
     """
     raise NotImplementedError('ex00: split total_cents between people (see the docstring)')
