@@ -295,22 +295,27 @@ class CourseState:
         return hint.number, hint.total, hint.text
 
     def reveal_hint(self, exercise_id: str) -> Hint:
-        """The next hint for the first failing behaviour of the last check, if that
-        behaviour has hints of its own, else the next of the catalog's general hints.
+        """The next hint: first those aimed at the last check's first failing behaviour
+        (when it has its own), then the catalog's general hints; the last one repeats.
 
         Counters: ``hints_shown`` for the general hints, ``behaviour_hints_shown``
-        keyed by the behaviour's sentence for the aimed ones.
+        keyed by the behaviour's sentence for its place in (aimed + general).
         """
         general = catalog.get(exercise_id).hints
         with self._update() as data:
             entry = data.setdefault(exercise_id, ProgressEntry())
             target = entry.get("hint_target")
             if target and target["hints"]:
-                behaviour, texts = target["behaviour"], target["hints"]
+                behaviour, aimed = target["behaviour"], target["hints"]
+                total = len(aimed) + len(general)
                 counters = entry.setdefault("behaviour_hints_shown", {})
-                shown = min(counters.get(behaviour, 0) + 1, len(texts))
+                shown = min(counters.get(behaviour, 0) + 1, total)
                 counters[behaviour] = shown
-                return Hint(shown, len(texts), texts[shown - 1], behaviour)
+                if shown <= len(aimed):
+                    return Hint(shown, total, aimed[shown - 1], behaviour)
+                # The aimed hints did not do it: go on with the general ones.
+                entry["hints_shown"] = max(entry.get("hints_shown", 0), shown - len(aimed))
+                return Hint(shown, total, general[shown - len(aimed) - 1])
             shown = min(entry.get("hints_shown", 0) + 1, len(general))
             entry["hints_shown"] = shown
             return Hint(shown, len(general), general[shown - 1])
