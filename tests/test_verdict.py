@@ -256,6 +256,8 @@ def test_hint_aims_at_the_first_failing_behaviour_then_falls_back(course: Path) 
         last = cli("hint", "ex00").stdout
     assert f"hint {total} of {total}: {EX00.hints[-1]}" in last and "That was the last hint" in last
     assert f"hint {total} of {total}: {EX00.hints[-1]}" in cli("hint", "ex00").stdout  # repeats
+    row = progress(course)
+    assert (row["hints_shown"], row["hints_total"]) == (total, total)  # each hint counted once
     # A failure whose test has no hints of its own: the catalog's general hints.
     state = CourseState(course)
     state.record_check(
