@@ -16,7 +16,9 @@ Rules of the house:
 * name the columns you select and map them onto :class:`Customer`
   (``SELECT contact_id AS id, ...`` with ``class_row(Customer)``);
 * raise the domain's errors (``AlreadyExists``, ``NotFound``,
-  ``InvalidCustomer``), never psycopg's;
+  ``InvalidCustomer``), never psycopg's, whatever the caller passes: check
+  every argument with ``patterns.repository``'s validators (imported below)
+  before any SQL runs;
 * ``add_many`` is all or nothing: one ``with conn.transaction():`` block;
 * ``page`` is keyset pagination: ``WHERE contact_id > %s ORDER BY contact_id``.
 """
@@ -31,10 +33,12 @@ from psycopg import errors
 from psycopg.rows import class_row
 
 from patterns.repository import (
-    AlreadyExists,
     Customer,
     NotFound,
+    already_exists,
+    searchable_email,
     validate_email,
+    validate_id,
     validate_name,
     validate_page,
 )
@@ -81,21 +85,36 @@ class LegacyCustomerRepository:
         ``customers`` is any iterable (a list, a generator): read it only once.
 
         Validate with ``validate_email``/``validate_name`` first (they raise
-        ``InvalidCustomer``); turn ``errors.UniqueViolation`` into ``AlreadyExists``.
+        ``InvalidCustomer``); turn ``errors.UniqueViolation`` into
+        ``already_exists(email)``, the domain's ``AlreadyExists`` worded as every
+        repository words it (the driver's detail would leak the table's columns).
         """
         raise NotImplementedError('ex01: validate, then insert every pair in one transaction')
 
     def get(self, customer_id: int) -> Customer:
-        """The customer with this id; ``NotFound`` (naming the id) if there is none."""
-        raise NotImplementedError('ex01: select one row by contact_id, map it to Customer')
+        """The customer with this id; ``NotFound`` (naming the id) if there is none.
+
+        ``validate_id(customer_id)`` first: it raises ``InvalidCustomer`` for
+        anything but an int (PostgreSQL would find ``"1"`` and fail on ``True``)
+        and ``NotFound`` for an id no customer can have; use what it returns.
+        """
+        raise NotImplementedError('ex01: check the id, then select one row by contact_id, map it to Customer')
 
     def find_by_email(self, email: str) -> Customer | None:
-        """The customer with exactly this e-mail address, or None."""
-        raise NotImplementedError('ex01: select by email_address with a %s parameter')
+        """The customer with exactly this e-mail address, or None.
+
+        ``searchable_email(email)`` first: it raises ``InvalidCustomer`` for a
+        non-str, and returns None for an address no customer can have (a NUL
+        byte, a lone surrogate: the driver would fail on them), which finds nobody.
+        """
+        raise NotImplementedError('ex01: check the address, then select by email_address with a %s parameter')
 
     def remove(self, customer_id: int) -> None:
-        """Delete the customer; ``NotFound`` if no row was deleted."""
-        raise NotImplementedError("ex01: delete by contact_id, check the cursor's rowcount")
+        """Delete the customer; ``NotFound`` if no row was deleted.
+
+        ``validate_id(customer_id)`` first, as in :meth:`get`.
+        """
+        raise NotImplementedError("ex01: check the id, delete by contact_id, check the cursor's rowcount")
 
     def page(self, limit: int = 50, after: int | None = None) -> list[Customer]:
         """Up to ``limit`` customers with ids above ``after``, in id order.

@@ -8,6 +8,7 @@ learner's repository and how a second connection sees what it stored.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import partial
 from types import ModuleType
 from typing import Any
@@ -17,7 +18,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from patterns.course.grading import call_repr, grading_settings, load_graded
+from patterns.course.grading import Named, call_repr, grading_settings, load_graded
 from patterns.lab import TemporaryServer
 from patterns.repository import (
     AlreadyExists,
@@ -120,11 +121,17 @@ def attempt(call: str, action: Callable[[], Any]) -> tuple[str, Any]:
     except (AlreadyExists, NotFound, InvalidCustomer, ValueError) as error:
         return "raised", type(error).__name__
     except Exception as error:
-        pytest.fail(
-            f"{call} raised {type(error).__name__}: {error}; raise the domain's errors "
-            "(AlreadyExists, NotFound, InvalidCustomer), never the driver's",
-            pytrace=False,
+        # The advice only for the driver's errors: a NameError in the learner's own
+        # code, or the stub's NotImplementedError, is not psycopg's.
+        from_driver = type(error).__module__.split(".")[0] == "psycopg"
+        advice = (
+            "; raise the domain's errors (AlreadyExists, NotFound, InvalidCustomer), "
+            "never the driver's: check the arguments with patterns.repository's validators "
+            "before any SQL runs"
+            if from_driver
+            else ""
         )
+        pytest.fail(f"{call} raised {type(error).__name__}: {error}{advice}", pytrace=False)
 
 
 @pytest.mark.hints(
@@ -171,6 +178,73 @@ def test_add_many_takes_any_iterable_of_pairs(
     )
 
 
+@dataclass(frozen=True)
+class Odd:
+    """An argument that is not an id at all, passed to get, remove or page as it is."""
+
+    value: Any
+
+
+#: Arguments the driver chokes on or misreads; the validators give the in-memory answer.
+ODD_CALLS: dict[str, tuple[str, Any]] = {
+    "NUL in a looked-up address": ("find_by_email", "nul\x00@example.com"),
+    "lone surrogate in a looked-up address": ("find_by_email", "\ud800@example.com"),
+    "a number as an address": ("find_by_email", 1),
+    "True as an id": ("get", True),
+    "True as an id to remove": ("remove", True),
+    "an id as a string": ("get", "1"),
+    "an id as a string to remove": ("remove", "1"),
+    "an id of 5,000 digits": ("get", 10**5000),
+}
+ODD_IDS = [Odd(True), Odd("1")]
+ODD_EMAILS = ["nul\x00@example.com", "\ud800@example.com"]
+
+
+def shown(argument: Any) -> Any:
+    """The argument as a failure message shows it (repr() refuses an int of 5,000 digits)."""
+    if isinstance(argument, int) and argument.bit_length() > 256:
+        return Named(f"<an int of {argument.bit_length()} bits>")
+    return argument
+
+
+@pytest.mark.parametrize("case", list(ODD_CALLS))
+@pytest.mark.hints(
+    "get and remove: start with `wanted = validate_id(customer_id)` and query with `wanted`: "
+    "it raises InvalidCustomer for True or '1' (PostgreSQL would fail on True and find '1') "
+    "and NotFound for an id no customer can have.",
+    "find_by_email: start with `wanted = searchable_email(email)`; it raises InvalidCustomer "
+    "for a non-str, and None means no customer can have that address (a NUL byte, a lone "
+    "surrogate): return None without asking the database.",
+)
+def test_odd_arguments_get_the_domain_answer_not_a_driver_error(
+    ex01: ModuleType,
+    reordered: tuple[psycopg.Connection[Any], psycopg.Connection[Any]],
+    case: str,
+) -> None:
+    """An address with a NUL byte or a lone surrogate, True or '1' as an id: the domain's answer, never a driver error."""
+    repo = fresh_reordered_repository(ex01, reordered)
+    model = InMemoryCustomerRepository()
+    first = call_repr("add", "ada@example.com", "Ada")
+    attempt(first, lambda: repo.add("ada@example.com", "Ada"))
+    model.add("ada@example.com", "Ada")
+    name, argument = ODD_CALLS[case]
+    call = call_repr(name, shown(argument))
+    expected = attempt(call, lambda: getattr(model, name)(argument))
+    got = attempt(call, lambda: getattr(repo, name)(argument))
+    assert got == expected, (
+        f"after {first} (id 1), {call} {'returned' if got[0] == 'ok' else 'raised'} {got[1]!r}; "
+        f"expected it to {'return' if expected[0] == 'ok' else 'raise'} {expected[1]!r} ({case})"
+    )
+    _, observer = reordered
+    stored = [
+        row[0] for row in observer.execute("SELECT email_address FROM billing_next.crm_contacts")
+    ]
+    assert stored == ["ada@example.com"], (
+        f"after {first} (id 1) and {call}, another client sees {stored!r}: "
+        f"a lookup, or a call the domain refuses, changes nothing ({case})"
+    )
+
+
 # One scenario is a list of calls, run on your repository and on the in-memory one.
 EMAILS = [
     "ada@example.com",
@@ -181,14 +255,15 @@ EMAILS = [
 ]
 NAMES = ["Ada", "Bob", "Miles O'Brien", "Zoë 🧪", "   "]
 pairs = st.tuples(st.sampled_from(EMAILS), st.sampled_from(NAMES))
-#: An index into the customers added so far (removed ones included), or None: an id never given.
-refs = st.none() | st.integers(0, 6)
+#: An index into the customers added so far (removed ones included), None: an id never
+#: given, or an Odd argument that is no id at all.
+refs = st.none() | st.integers(0, 6) | st.sampled_from(ODD_IDS)
 operations = st.lists(
     st.one_of(
         st.tuples(st.just("add"), pairs),
         st.tuples(st.just("add_many"), st.lists(pairs, max_size=3)),
         st.tuples(st.just("get"), refs),
-        st.tuples(st.just("find_by_email"), st.sampled_from(EMAILS)),
+        st.tuples(st.just("find_by_email"), st.sampled_from(EMAILS + ODD_EMAILS)),
         st.tuples(st.just("remove"), refs),
         st.tuples(st.just("page"), st.tuples(st.integers(1, 4), refs)),
     ),
@@ -257,8 +332,10 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def customer_id(ref: int | None, ids: list[Any], never_given: int) -> Any:
-    """The id of the customer added ``ref``-th (cycling), or an id never given."""
+def customer_id(ref: int | Odd | None, ids: list[Any], never_given: int) -> Any:
+    """The id of the customer added ``ref``-th (cycling), an id never given, or the Odd value."""
+    if isinstance(ref, Odd):
+        return ref.value
     return ids[ref % len(ids)] if ref is not None and ids else never_given
 
 

@@ -1,5 +1,6 @@
 """ex01 right, written differently: dict rows mapped by column name, one shared column
-list, DELETE ... RETURNING instead of rowcount, a generator of inserts in the transaction.
+list, DELETE ... RETURNING instead of rowcount, a generator of inserts in the transaction,
+the checked id rebinding the argument, and its own AlreadyExists wording.
 
 Exercise 01: a second repository, over somebody else's table.
 
@@ -19,7 +20,9 @@ Rules of the house:
 * name the columns you select and map them onto :class:`Customer`
   (``SELECT contact_id AS id, ...`` with ``class_row(Customer)``);
 * raise the domain's errors (``AlreadyExists``, ``NotFound``,
-  ``InvalidCustomer``), never psycopg's;
+  ``InvalidCustomer``), never psycopg's, whatever the caller passes: check
+  every argument with ``patterns.repository``'s validators (imported below)
+  before any SQL runs;
 * ``add_many`` is all or nothing: one ``with conn.transaction():`` block;
 * ``page`` is keyset pagination: ``WHERE contact_id > %s ORDER BY contact_id``.
 """
@@ -37,7 +40,9 @@ from patterns.repository import (
     AlreadyExists,
     Customer,
     NotFound,
+    searchable_email,
     validate_email,
+    validate_id,
     validate_name,
     validate_page,
 )
@@ -108,16 +113,20 @@ class LegacyCustomerRepository:
             raise AlreadyExists("that e-mail address is taken") from None
 
     def get(self, customer_id: int) -> Customer:
+        customer_id = validate_id(customer_id)
         row = self._one(f"SELECT {_COLUMNS} FROM crm_contacts WHERE contact_id = %s", (customer_id,))
         if row is None:
             raise NotFound(f"customer {customer_id} does not exist")
         return _customer(row)
 
     def find_by_email(self, email: str) -> Customer | None:
+        if searchable_email(email) is None:
+            return None  # no customer can have it, and the driver would fail on it
         row = self._one(f"SELECT {_COLUMNS} FROM crm_contacts WHERE email_address = %s", (email,))
         return None if row is None else _customer(row)
 
     def remove(self, customer_id: int) -> None:
+        customer_id = validate_id(customer_id)
         if self._one("DELETE FROM crm_contacts WHERE contact_id = %s RETURNING 1", (customer_id,)) is None:
             raise NotFound(f"customer {customer_id} does not exist")
 

@@ -13,10 +13,12 @@ from psycopg import errors
 from psycopg.rows import class_row
 
 from patterns.repository import (
-    AlreadyExists,
     Customer,
     NotFound,
+    already_exists,
+    searchable_email,
     validate_email,
+    validate_id,
     validate_name,
     validate_page,
 )
@@ -65,7 +67,9 @@ class LegacyCustomerRepository:
         ``customers`` is any iterable (a list, a generator): read it only once.
 
         Validate with ``validate_email``/``validate_name`` first (they raise
-        ``InvalidCustomer``); turn ``errors.UniqueViolation`` into ``AlreadyExists``.
+        ``InvalidCustomer``); turn ``errors.UniqueViolation`` into
+        ``already_exists(email)``, the domain's ``AlreadyExists`` worded as every
+        repository words it (the driver's detail would leak the table's columns).
         """
         # BEGIN SOLUTION: validate, then insert every pair in one transaction
         pairs = [(validate_email(email), validate_name(name)) for email, name in customers]
@@ -85,20 +89,25 @@ class LegacyCustomerRepository:
                     assert row is not None
                     added.append(row)
         except errors.UniqueViolation as error:
-            raise AlreadyExists(
-                f"a customer with this email already exists ({error.diag.message_detail})"
-            ) from error
+            # `email` is the address whose insert failed.
+            raise already_exists(email) from error
         return added
         # END SOLUTION
 
     def get(self, customer_id: int) -> Customer:
-        """The customer with this id; ``NotFound`` (naming the id) if there is none."""
-        # BEGIN SOLUTION: select one row by contact_id, map it to Customer
+        """The customer with this id; ``NotFound`` (naming the id) if there is none.
+
+        ``validate_id(customer_id)`` first: it raises ``InvalidCustomer`` for
+        anything but an int (PostgreSQL would find ``"1"`` and fail on ``True``)
+        and ``NotFound`` for an id no customer can have; use what it returns.
+        """
+        # BEGIN SOLUTION: check the id, then select one row by contact_id, map it to Customer
+        wanted = validate_id(customer_id)
         with self._conn.cursor(row_factory=class_row(Customer)) as cur:
             cur.execute(
                 "SELECT contact_id AS id, email_address AS email, display_name AS name "
                 "FROM crm_contacts WHERE contact_id = %s",
-                (customer_id,),
+                (wanted,),
             )
             found = cur.fetchone()
         if found is None:
@@ -107,21 +116,33 @@ class LegacyCustomerRepository:
         # END SOLUTION
 
     def find_by_email(self, email: str) -> Customer | None:
-        """The customer with exactly this e-mail address, or None."""
-        # BEGIN SOLUTION: select by email_address with a %s parameter
+        """The customer with exactly this e-mail address, or None.
+
+        ``searchable_email(email)`` first: it raises ``InvalidCustomer`` for a
+        non-str, and returns None for an address no customer can have (a NUL
+        byte, a lone surrogate: the driver would fail on them), which finds nobody.
+        """
+        # BEGIN SOLUTION: check the address, then select by email_address with a %s parameter
+        wanted = searchable_email(email)
+        if wanted is None:
+            return None
         with self._conn.cursor(row_factory=class_row(Customer)) as cur:
             cur.execute(
                 "SELECT contact_id AS id, email_address AS email, display_name AS name "
                 "FROM crm_contacts WHERE email_address = %s",
-                (email,),
+                (wanted,),
             )
             return cur.fetchone()
         # END SOLUTION
 
     def remove(self, customer_id: int) -> None:
-        """Delete the customer; ``NotFound`` if no row was deleted."""
-        # BEGIN SOLUTION: delete by contact_id, check the cursor's rowcount
-        cur = self._conn.execute("DELETE FROM crm_contacts WHERE contact_id = %s", (customer_id,))
+        """Delete the customer; ``NotFound`` if no row was deleted.
+
+        ``validate_id(customer_id)`` first, as in :meth:`get`.
+        """
+        # BEGIN SOLUTION: check the id, delete by contact_id, check the cursor's rowcount
+        wanted = validate_id(customer_id)
+        cur = self._conn.execute("DELETE FROM crm_contacts WHERE contact_id = %s", (wanted,))
         if cur.rowcount == 0:
             raise NotFound(f"no customer with id {customer_id!r}")
         # END SOLUTION
@@ -129,7 +150,9 @@ class LegacyCustomerRepository:
     def page(self, limit: int = 50, after: int | None = None) -> list[Customer]:
         """Up to ``limit`` customers with ids above ``after``, in id order.
 
-        Check the arguments with ``validate_page(limit, after)`` first.
+        ``validate_page(limit, after)`` checks the arguments (``ValueError`` if
+        they are bad) and returns them cleaned, ``after=None`` turned into 0:
+        use what it returns.
         """
         # BEGIN SOLUTION: keyset pagination on contact_id
         limit, after = validate_page(limit, after)
@@ -137,7 +160,7 @@ class LegacyCustomerRepository:
             cur.execute(
                 "SELECT contact_id AS id, email_address AS email, display_name AS name "
                 "FROM crm_contacts WHERE contact_id > %s ORDER BY contact_id LIMIT %s",
-                (after if after is not None else 0, limit),
+                (after, limit),
             )
             return cur.fetchall()
         # END SOLUTION
