@@ -15,8 +15,13 @@ Write three rule factories (functions that return a rule):
   ``n`` is at least 1. A sku has one price, but the customer may have added it
   on several lines of the cart: every line counts.
 * ``best_of(*rules)``: the customer gets the largest discount any of ``rules``
-  gives (nothing off when no rule gives anything). Any callable rule works:
-  functions, lambdas, objects with ``__call__``.
+  gives; ``best_of()`` with no rules at all gives nothing off,
+  ``Money.zero(cart.currency)``. Any callable rule works: functions,
+  lambdas, objects with ``__call__``, and ``functools.partial`` objects. A
+  partial is the other common way, besides a closure like yours, to turn a
+  rule with parameters into a one-argument strategy:
+  ``functools.partial(fixed_off, 150)`` for ``def fixed_off(cents, cart)``.
+  A partial has no ``__name__``, so do not rely on one.
 
 Each rule returned can be called any number of times, on any cart, in any
 currency; a discount is in the cart's currency. Money is exact: use ``Money``
