@@ -131,7 +131,8 @@ class Money:
 
         By default the amount must be positive: a charge of zero or of a negative
         amount is meaningless. Pass ``allow_zero`` (a free item, a zero discount)
-        or ``allow_negative`` (a balance) where they mean something.
+        or ``allow_negative`` where they mean something. The two are independent:
+        ``allow_negative`` alone still refuses zero, so a balance needs both.
         Raises ``MoneyError`` for anything else.
         """
         places = _places(currency)
