@@ -8,18 +8,27 @@ Write three rule factories (functions that return a rule):
 
 * ``percent_off_over(threshold, percent)``: ``percent`` % (0 to 100) off the
   subtotal, rounded DOWN to the cent, from the threshold on: when the subtotal
-  is at least ``threshold`` (50.00 EUR itself gets the discount); below it,
-  nothing off.
+  is at least ``threshold`` (with a threshold of 50.00 EUR, a subtotal of
+  exactly 50.00 EUR gets the discount); below it, nothing off. The threshold
+  has a currency: on a cart in another currency the rule raises ``MoneyError``
+  (comparing two ``Money`` in different currencies does that for you), rather
+  than compare cents of two currencies or quietly give nothing off.
 * ``buy_n_get_one_free(sku, n)``: for every ``n + 1`` units of ``sku`` in the
   cart, one unit is free (buy 2 get 1 free: 3 units pay 2, 7 units pay 5);
   ``n`` is at least 1. A sku has one price, but the customer may have added it
   on several lines of the cart: every line counts.
 * ``best_of(*rules)``: the customer gets the largest discount any of ``rules``
-  gives (nothing off when no rule gives anything). Any callable rule works:
-  functions, lambdas, objects with ``__call__``.
+  gives; ``best_of()`` with no rules at all gives nothing off,
+  ``Money.zero(cart.currency)``. Any callable rule works: functions,
+  lambdas, objects with ``__call__``, and ``functools.partial`` objects. A
+  partial is the other common way, besides a closure like yours, to turn a
+  rule with parameters into a one-argument strategy:
+  ``functools.partial(fixed_off, 150)`` for ``def fixed_off(cents, cart)``.
+  A partial has no ``__name__``, so do not rely on one.
 
 Each rule returned can be called any number of times, on any cart, in any
-currency; a discount is in the cart's currency. Money is exact: use ``Money``
+currency (for ``percent_off_over``, in the threshold's currency); a discount is
+in the cart's currency. Money is exact: use ``Money``
 (integer minor units, cents for EUR) and integer arithmetic, never float.
 """
 

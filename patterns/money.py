@@ -17,7 +17,8 @@ The API is deliberately small:
 * ``Money.parse(value, currency)``: the boundary. Accepts ``str``,
   ``Decimal`` or ``int`` (whole major units); refuses ``float``, NaN,
   infinities, more decimal places than the currency has, absurdly large
-  amounts and, unless allowed, zero and negatives.
+  amounts, strings longer than ``MAX_AMOUNT_CHARACTERS`` and, unless
+  allowed, zero and negatives.
 * ``MoneyError``: the one exception bad amounts raise (a ``ValueError``), with
   a message saying what was wrong and what to send instead.
 
@@ -39,7 +40,7 @@ from dataclasses import dataclass
 from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_EVEN, Context, Decimal, Inexact
 from typing import Final
 
-__all__ = ["CURRENCIES", "MAX_MINOR_UNITS", "Money", "MoneyError"]
+__all__ = ["CURRENCIES", "MAX_AMOUNT_CHARACTERS", "MAX_MINOR_UNITS", "Money", "MoneyError"]
 
 #: Currencies the course knows, with their number of decimal places (ISO 4217).
 CURRENCIES: Final[dict[str, int]] = {"EUR": 2, "USD": 2, "GBP": 2, "CHF": 2, "JPY": 0, "KWD": 3}
@@ -48,9 +49,16 @@ CURRENCIES: Final[dict[str, int]] = {"EUR": 2, "USD": 2, "GBP": 2, "CHF": 2, "JP
 #: price), and no sum or product may leave the range either.
 MAX_MINOR_UNITS: Final = 10**15
 
-# Plain decimal notation only: no exponents ("1e3"), no separators ("1,000",
-# "1_000"), no Unicode digits, which Decimal() would otherwise accept.
+# Plain decimal notation only: ASCII digits, an optional sign, and an optional
+# point with digits on both sides ("5." and ".5" are refused). No exponents
+# ("1e3"), no separators ("1,000", "1_000"), no Unicode digits, all of which
+# Decimal() would otherwise accept.
 _PLAIN_DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+
+#: The longest amount string read (spaces around it not counted). The largest
+#: amount allowed has 16 digits before the point, so 40 leaves room for a sign
+#: and zeros; past it the text is refused before Decimal() works on it.
+MAX_AMOUNT_CHARACTERS: Final = 40
 
 
 class MoneyError(ValueError):
@@ -123,7 +131,8 @@ class Money:
 
         By default the amount must be positive: a charge of zero or of a negative
         amount is meaningless. Pass ``allow_zero`` (a free item, a zero discount)
-        or ``allow_negative`` (a balance) where they mean something.
+        or ``allow_negative`` where they mean something. The two are independent:
+        ``allow_negative`` alone still refuses zero, so a balance needs both.
         Raises ``MoneyError`` for anything else.
         """
         places = _places(currency)
@@ -267,10 +276,16 @@ def _to_decimal(value: object) -> Decimal:
         return Decimal(value)  # exact, whatever its length (no str() conversion)
     if isinstance(value, str):
         text = value.strip()
-        if len(text) > 40 or not _PLAIN_DECIMAL.fullmatch(text):
+        if len(text) > MAX_AMOUNT_CHARACTERS:
             raise MoneyError(
-                f"amount {value[:50]!r} is not a plain decimal number; "
-                "send digits with an optional point, like '19.99'"
+                f"amount {text[:20]!r}... is {len(text)} characters long, over the limit of "
+                f"{MAX_AMOUNT_CHARACTERS} characters; send it without padding, like '19.99'"
+            )
+        if not _PLAIN_DECIMAL.fullmatch(text):
+            raise MoneyError(
+                f"amount {_shown(value)} is not a plain decimal number; send ASCII digits, "
+                "with an optional sign and an optional point that has digits on both sides, "
+                "like '19.99' or '20'"
             )
         return Decimal(text)
     raise MoneyError(

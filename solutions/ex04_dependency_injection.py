@@ -2,8 +2,10 @@
 
 ``PasswordResets`` below works, but it reaches for four hidden dependencies:
 ``datetime.now()``, the ``random`` module, the module-level ``MAILER`` and the
-module-level ``REPOSITORY``. Its tests would have to patch globals and could
-not choose the time. Refactor it to constructor injection:
+module-level ``REPOSITORY``. Its tests can choose the time and the code only
+by patching this module's globals (``datetime``, ``random``, and ``MAILER``
+and ``REPOSITORY`` to see what was sent and saved), which ties them to how
+the module imports each one. Refactor it to constructor injection:
 
 * ``PasswordResets(*, accounts, mailer, clock, new_token)``, all required
   keyword arguments (a default would be a hidden dependency again): an

@@ -13,7 +13,14 @@ Write ``RefundEvent.from_payload`` so that ``events.parse(document)`` returns a
 
 * ``refund_id``: field ``refund_id``, a non-empty string;
 * ``transaction_id``: field ``txn``, a non-empty string;
-* ``amount``: fields ``amount`` and ``currency``, exact positive ``Money``;
+* ``amount``: fields ``amount`` and ``currency``, exact positive ``Money``.
+  The amount is a string of ASCII digits, with an optional leading ``+`` and
+  at most one point that has digits on both sides (``"5.00"`` and ``"5"`` are
+  read, ``"5."``, ``".5"`` and ``"1e3"`` are not), at most
+  ``patterns.money.MAX_AMOUNT_CHARACTERS`` (40) characters once spaces around
+  it are stripped, with no more decimal places than the currency has; or a
+  number that is not a float (a JSON number is read exactly).
+  ``payload.money`` checks all of this, with a message for each rule;
 * ``reason``: field ``reason``, one of ``REFUND_REASONS``;
 * ``note``: field ``note``, optional, but REQUIRED when the reason is
   ``"other"`` (someone has to explain it); ``None`` when absent.

@@ -22,6 +22,7 @@ from patterns.money import MAX_MINOR_UNITS, Money, MoneyError
         (12, "EUR", 1200),  # an int is whole major units
         ("1200", "JPY", 1200),
         ("1.234", "KWD", 1234),
+        ("0" * 36 + "5.00", "EUR", 500),  # 40 characters, the longest read
     ],
 )
 def test_parse_reads_major_units_into_exact_minor_units(
@@ -43,6 +44,9 @@ def test_parse_reads_major_units_into_exact_minor_units(
         ("1_000", "EUR", "not a plain decimal"),
         ("١٢", "EUR", "not a plain decimal"),
         ("", "EUR", "not a plain decimal"),
+        ("5.", "EUR", "digits on both sides"),
+        (".5", "EUR", "digits on both sides"),
+        ("0" * 38 + "5.00", "EUR", "42 characters long, over the limit of 40 characters"),
         ("0", "EUR", "more than zero"),
         ("-0.00", "EUR", "more than zero"),
         ("-5", "EUR", "negative"),

@@ -19,7 +19,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from patterns.course.grading import call_repr, grading_settings, load_graded
-from patterns.money import CURRENCIES, Money
+from patterns.money import CURRENCIES, Money, MoneyError
 from patterns.strategy import Cart, Checkout, FakeStripe, LineItem
 
 #: Fast and repeatable: the same examples on every run, a bounded number of them.
@@ -160,6 +160,33 @@ def test_percent_off_over_is_exact_on_any_cart(
         f"{made_by}, called on {describe(c)}, returned {got}; expected {expected} "
         f"(the subtotal {reached} the threshold; {percent} % of {c.subtotal.minor} minor units, "
         "rounded down)"
+    )
+
+
+@pytest.mark.hints(
+    "Compare Money with Money: `cart.subtotal < threshold` raises MoneyError by itself when "
+    "the currencies differ; comparing `.minor` numbers compares cents of two currencies.",
+)
+def test_percent_off_over_refuses_a_cart_in_another_currency(ex03: ModuleType) -> None:
+    """percent_off_over(50.00 EUR, 10) raises MoneyError on a USD cart: cents of two currencies do not compare."""
+    made_by = "percent_off_over(Money(5000, 'EUR'), 10)"
+    rule = ex03.percent_off_over(eur("50.00"), 10)
+    c = Cart("USD", (LineItem("mug", Money(6000, "USD")),))
+    try:
+        got = rule(c)
+    except MoneyError:
+        return
+    except Exception as error:
+        pytest.fail(
+            f"{made_by}, called on {describe(c)}, raised {type(error).__name__}: {error}; "
+            "expected MoneyError, which comparing the subtotal with the threshold raises",
+            pytrace=False,
+        )
+    pytest.fail(
+        f"{made_by}, called on {describe(c)}, returned {got!r}; a EUR threshold cannot be "
+        "compared with a USD subtotal: compare the two Money (cart.subtotal < threshold) and "
+        "let its MoneyError through",
+        pytrace=False,
     )
 
 

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from patterns.course.grading import grading_settings, load_graded
 from patterns.factory import EVENTS, EventError, OrderEvent, PaymentEvent
-from patterns.money import CURRENCIES, Money
+from patterns.money import CURRENCIES, MAX_AMOUNT_CHARACTERS, Money
 
 # One fixed, fast profile: the same examples on every run and no shrinking (a
 # shrink of a nested payload took 16-20 s on a wrong answer; the messages below
@@ -139,6 +139,32 @@ def test_each_bad_field_raises_event_error_naming_it(
         return
     pytest.fail(
         f"events.parse({short(document)}) returned {got!r}; expected EventError naming {field}",
+        pytrace=False,
+    )
+
+
+@pytest.mark.hints(
+    'Read the amount with payload.money("amount", "currency"): it knows the length limit and '
+    "says it, as it knows every other rule of an amount.",
+)
+def test_an_amount_over_the_length_limit_is_refused_saying_the_limit(ex06: ModuleType) -> None:
+    """An amount string over 40 characters is refused naming payload.amount and the limit."""
+    padded = "0" * (MAX_AMOUNT_CHARACTERS + 1) + "5.00"  # 5.00, padded past the limit
+    document = refund(amount=padded)
+    try:
+        got = parse(ex06, document)
+    except EventError as error:
+        assert error.field == "payload.amount" and f"{MAX_AMOUNT_CHARACTERS} characters" in str(
+            error
+        ), (
+            f"events.parse({short(document)}) raised EventError({str(error)!r}); expected it to "
+            f"name payload.amount and say the limit, {MAX_AMOUNT_CHARACTERS} characters"
+        )
+        return
+    pytest.fail(
+        f"events.parse({short(document)}) returned {got!r}; an amount of {len(padded)} "
+        f"characters is over the limit of {MAX_AMOUNT_CHARACTERS}: expected EventError naming "
+        "payload.amount",
         pytrace=False,
     )
 
