@@ -3,6 +3,11 @@
 Your services now log one JSON object per line::
 
     {"at": "2026-01-01T00:00:07", "level": "error", "service": "billing"}
+    {"at": "2026-01-01T02:00:09+02:00", "level": "info", "service": "api"}
+
+A timestamp without an offset is in UTC already; one with an offset (``Z``,
+``+02:00``) is converted to UTC, so both lines above happened in the same
+minute.
 
 Write the stages of a pipeline that answers questions about an input that
 may be huge or endless: every stage pulls one item at a time from the one
@@ -29,7 +34,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from patterns.generators import ParseReport
 
@@ -43,7 +48,7 @@ EPOCH = datetime(1970, 1, 1)
 
 @dataclass(frozen=True)
 class Event:
-    """One parsed line. ``level`` is upper case, one of :data:`LEVELS`."""
+    """One parsed line. ``at`` is naive and in UTC; ``level`` is upper case, one of :data:`LEVELS`."""
 
     at: datetime
     level: str
@@ -55,7 +60,12 @@ def parse_events(lines: Iterable[str], report: ParseReport) -> Iterator[Event]:
 
     A good line is a JSON object with the string keys ``at`` (an ISO 8601
     timestamp), ``level`` (any case, one of LEVELS) and ``service`` (not
-    empty); other keys are ignored. For each good line add 1 to
+    empty); other keys are ignored. ``Event.at`` is naive and in UTC: a
+    timestamp with an offset (``Z``, ``+02:00``) is converted to UTC, then its
+    offset dropped (``at.astimezone(UTC).replace(tzinfo=None)``); one without
+    an offset is taken as UTC already. A timestamp that falls outside the
+    years 1 to 9999 once converted is a bad timestamp, like one that does
+    not parse. For each good line add 1 to
     ``report.parsed``. For each bad line call
     ``report.count_malformed(line_number, reason, line)`` (line numbers
     start at 1; the reason is a short sentence saying what was wrong) and go
@@ -83,7 +93,9 @@ def parse_events(lines: Iterable[str], report: ParseReport) -> Iterator[Event]:
             raise ValueError("empty service")
         try:
             at = datetime.fromisoformat(data["at"])
-        except ValueError:
+            if at.tzinfo is not None:
+                at = at.astimezone(UTC).replace(tzinfo=None)
+        except (ValueError, OverflowError):  # OverflowError: past year 9999 once in UTC
             raise ValueError(f"bad timestamp {data['at'][:40]!r}") from None
         return Event(at, level, data["service"])
 
@@ -123,7 +135,8 @@ def counts_per_window(
     """Per tumbling window of ``seconds``: ``(window_start, Counter of events per service)``.
 
     Windows start at whole multiples of ``seconds`` counted from EPOCH (so
-    ``seconds=60`` gives whole minutes). Events arrive in time order. Yield a
+    ``seconds=60`` gives whole minutes). Events arrive in time order, with
+    naive UTC times as :func:`parse_events` makes them. Yield a
     window as soon as an event of a later window arrives (do not wait for the
     end of the input, which may never come), and the last window when the
     input ends. Windows with no events are not yielded.

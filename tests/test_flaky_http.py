@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -241,3 +242,18 @@ def test_faults_can_be_injected_while_running() -> None:
 def test_bad_settings_are_refused(call: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_a_trickled_answer_outlasts_a_read_timeout_without_tripping_it() -> None:
+    """httpx's read timeout bounds each read, not the whole answer: a trickle gets through."""
+    with (
+        flaky_server(["trickle"], slow_seconds=SLOW_SECONDS) as server,
+        httpx.Client(base_url=server.url, timeout=TIMEOUT) as client,
+    ):
+        began = time.monotonic()
+        answer = client.get("/status")
+        took = time.monotonic() - began
+    assert answer.json() == {"ok": True, "request": 1}
+    assert TIMEOUT.read is not None
+    assert took >= SLOW_SECONDS > TIMEOUT.read, (took, TIMEOUT.read)  # a lower bound: no flake
+    assert [a.fault for a in server.timeline] == [Fault.TRICKLE]

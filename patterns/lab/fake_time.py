@@ -23,19 +23,25 @@ class FakeTime:
 
     ``sleep(s)`` appends ``s`` to ``sleeps`` and moves ``now`` forward; a test
     can also move ``now`` itself to stand for an attempt that took a while.
+
+    ``start`` is where the monotonic clock begins. The real ``time.monotonic()``
+    has no defined starting point (only differences between two readings
+    mean anything), so code that works only from 0 is wrong: start elsewhere
+    (``FakeTime(start=1000.0)``) to catch it.
     """
 
-    def __init__(self) -> None:
-        self.now = 0.0
+    def __init__(self, start: float = 0.0) -> None:
+        self.start = start
+        self.now = start
         self.sleeps: list[float] = []
 
     def clock(self) -> float:
-        """Seconds since the fake start; pass as a policy's monotonic ``clock``."""
+        """The fake monotonic clock: ``start`` plus the seconds passed; pass as a policy's ``clock``."""
         return self.now
 
     def wall(self) -> float:
         """Seconds since the epoch; pass as ``wall_clock`` (for Retry-After dates)."""
-        return EPOCH + self.now
+        return EPOCH + (self.now - self.start)
 
     def sleep(self, seconds: float) -> None:
         """Record the pause and let the fake time pass, at once."""

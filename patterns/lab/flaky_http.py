@@ -34,6 +34,10 @@ once the list is used up every request succeeds (``Fault.OK``):
     ``"drop"``  process the request, then close the connection without any
                 answer: the client sees ``httpx.RemoteProtocolError`` and
                 cannot tell whether the work was done.
+    ``"trickle"`` answer normally, but send the body one byte at a time,
+                spread over ``slow_seconds``: every byte comes well within a
+                short read timeout, yet the whole answer takes ``slow_seconds``
+                (an httpx timeout bounds each read, not the whole response).
 
 Endpoints:
 
@@ -74,6 +78,7 @@ class Fault(enum.StrEnum):
     UNAVAILABLE = "503"
     SLOW = "slow"
     DROP = "drop"
+    TRICKLE = "trickle"
 
 
 @dataclass(frozen=True)
@@ -292,7 +297,18 @@ class _Handler(BaseHTTPRequestHandler):
         if status == 503 and flaky.retry_after is not None:
             self.send_header("Retry-After", flaky.retry_after)
         self.end_headers()
-        self.wfile.write(body)
+        if fault is Fault.TRICKLE:
+            self._trickle(body, flaky)
+        else:
+            self.wfile.write(body)
+
+    def _trickle(self, body: bytes, flaky: FlakyServer) -> None:
+        """Send ``body`` a byte at a time over ``slow_seconds``, each byte on its own."""
+        gap = flaky.slow_seconds / len(body)
+        for index in range(len(body)):
+            if flaky._stopping.wait(gap):
+                return  # the server is stopping: do not keep the shutdown waiting
+            self.wfile.write(body[index : index + 1])  # unbuffered: one byte, one packet
 
     def _process(
         self, method: str, raw: bytes, key: str | None, number: int
@@ -322,7 +338,8 @@ def flaky_server(
     """Start a flaky server on 127.0.0.1 (ephemeral port) in a thread; stop it on exit.
 
     ``faults`` is the schedule, one per request (``seeded_faults`` draws one);
-    ``slow_seconds`` is how late a ``"slow"`` answer comes; ``retry_after``,
+    ``slow_seconds`` is how late a ``"slow"`` answer comes (and how long a
+    ``"trickle"`` answer's body takes); ``retry_after``,
     if given, is sent as ``Retry-After`` with every 503. On exit the serving
     thread is joined and the port closed, even if the block raised.
     """

@@ -17,7 +17,7 @@ import itertools
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from types import ModuleType
 from typing import Any
 
@@ -157,6 +157,109 @@ def test_parse_events_reads_lazily_from_an_endless_input(ex05: ModuleType) -> No
     assert len(first_three) == 3 and source.pulled == 3, (
         f"taking 3 events should read 3 lines; got {len(first_three)} events "
         f"after reading {source.pulled} lines"
+    )
+
+
+OFFSET_HINTS = pytest.mark.hints(
+    "datetime.fromisoformat reads 'Z' and '+02:00' into an aware datetime; "
+    "at.astimezone(UTC).replace(tzinfo=None) is the same instant as a naive UTC time.",
+    "Near year 1 or year 9999 an instant can leave the calendar once converted: astimezone "
+    "then raises OverflowError, which makes it a bad timestamp too (count it, never raise).",
+)
+
+
+def json_line(stamp: str, level: str = "info", service: str = "api") -> str:
+    return json.dumps({"at": stamp, "level": level, "service": service}) + "\n"
+
+
+@OFFSET_HINTS
+@pytest.mark.parametrize(
+    ("stamp", "in_utc"),
+    [
+        ("2026-06-01T12:00:00Z", datetime(2026, 6, 1, 12, 0)),
+        ("2026-06-01T12:00:30+02:00", datetime(2026, 6, 1, 10, 0, 30)),
+        ("2026-06-01T00:15:00-01:30", datetime(2026, 6, 1, 1, 45)),
+        ("2026-06-01T12:00:45", datetime(2026, 6, 1, 12, 0, 45)),
+    ],
+)
+def test_parse_events_converts_a_timestamp_with_an_offset_to_utc(
+    ex05: ModuleType, stamp: str, in_utc: datetime
+) -> None:
+    """A timestamp with an offset (Z, +02:00) becomes the same instant as a naive UTC time."""
+    report = ParseReport()
+    text = json_line(stamp)
+    events = list(ex05.parse_events([text], report))
+    call = f"parse_events([{text!r}], report)"
+    expected = [ex05.Event(in_utc, "INFO", "api")]
+    if not events:
+        pytest.fail(
+            f"{call} counted the line as malformed ({summary(report.examples)}); "
+            f"{stamp!r} is a good timestamp",
+            pytrace=False,
+        )
+    if events[0].at.tzinfo is not None:
+        pytest.fail(
+            f"{call} gave at={events[0].at!r}: the timestamp kept its offset. Event.at is "
+            f"naive and in UTC (expected {in_utc!r}), so that events from every zone can be "
+            "compared and windowed together: at.astimezone(UTC).replace(tzinfo=None)",
+            pytrace=False,
+        )
+    assert events == expected, (
+        f"{call} gave {events!r}, expected {expected!r}: a timestamp with an offset "
+        "is converted to UTC, not just stripped of its offset"
+    )
+
+
+@OFFSET_HINTS
+def test_parse_events_counts_a_timestamp_outside_the_calendar_in_utc(ex05: ModuleType) -> None:
+    """A timestamp that leaves years 1-9999 once converted to UTC is counted as malformed."""
+    lines = [json_line("0001-01-01T00:30:00+01:00"), json_line("9999-12-31T23:30:00-01:00")]
+    report = ParseReport()
+    call = f"parse_events({lines!r}, report)"
+    try:
+        events = list(ex05.parse_events(lines, report))
+    except (OverflowError, ValueError) as error:
+        pytest.fail(
+            f"{call} raised {type(error).__name__}: {error}. Converted to UTC these instants "
+            "fall before year 1 and after year 9999: count them as bad timestamps with "
+            "report.count_malformed(...), never raise",
+            pytrace=False,
+        )
+    assert events == [] and report.malformed == 2, (
+        f"{call} gave {events!r} with report.malformed == {report.malformed}; in UTC these "
+        "instants fall outside years 1 to 9999: expected no events and 2 malformed lines"
+    )
+
+
+def test_parsed_lines_with_offsets_fall_in_the_windows_of_their_utc_instant(
+    ex05: ModuleType,
+) -> None:
+    """Lines with and without offsets, parsed then windowed: windows of the UTC instants."""
+    stamps = [
+        "2026-06-01T12:00:10",
+        "2026-06-01T14:00:20+02:00",
+        "2026-06-01T12:00:50Z",
+        "2026-06-01T11:01:05-01:00",
+    ]
+    services = ["api", "api", "auth", "auth"]
+    lines = [json_line(stamp, "error", svc) for stamp, svc in zip(stamps, services, strict=True)]
+    call = f"counts_per_window(parse_events(<lines at {stamps}>, report), 60)"
+    try:
+        got = list(ex05.counts_per_window(ex05.parse_events(lines, ParseReport()), 60))
+    except (TypeError, ValueError) as error:
+        pytest.fail(
+            f"{call} raised {type(error).__name__}: {error}. In UTC these lines are at "
+            "12:00:10, 12:00:20, 12:00:50 and 12:01:05, in time order: parse_events must "
+            "give naive UTC times (a timestamp with an offset is converted to UTC)",
+            pytrace=False,
+        )
+    expected = [
+        (datetime(2026, 6, 1, 12, 0), Counter({"api": 2, "auth": 1})),
+        (datetime(2026, 6, 1, 12, 1), Counter({"auth": 1})),
+    ]
+    assert got == expected, (
+        f"{call} gave {got!r}, expected {expected!r}: each line falls in the window of its "
+        "UTC instant (a timestamp with an offset is converted to UTC)"
     )
 
 
@@ -515,6 +618,43 @@ def test_counts_per_window_matches_the_spec_on_generated_events(
     )
 
 
+@OFFSET_HINTS
+@GRADING
+@given(
+    timed_events(),
+    st.sampled_from([1, 60, 3600]),
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)),
+    st.data(),
+)
+def test_windows_of_generated_lines_in_any_zone_match_the_spec(
+    ex05: ModuleType,
+    timeline: list[tuple[timedelta, str]],
+    seconds: int,
+    first: datetime,
+    data: st.DataObject,
+) -> None:
+    """Lines in time order, each written in any zone: parsed then windowed by UTC instant."""
+    instants = [(first + offset, service) for offset, service in timeline]
+    lines = [json_line(data.draw(written_in_any_zone(at)), "error", s) for at, s in instants]
+    expected = expected_windows([ex05.Event(at, "ERROR", s) for at, s in instants], seconds)
+    call = (
+        f"counts_per_window(parse_events(<lines at {summary(json.loads(x)['at'] for x in lines)}>"
+        f", report), {seconds})"
+    )
+    try:
+        got = list(ex05.counts_per_window(ex05.parse_events(iter(lines), ParseReport()), seconds))
+    except (TypeError, ValueError) as error:
+        pytest.fail(
+            f"{call} raised {type(error).__name__}: {error}. The lines are in time order once "
+            "converted to UTC: parse_events must give naive UTC times",
+            pytrace=False,
+        )
+    assert got == expected, (
+        f"{call} gave {summary(got, 3)}, expected {summary(expected, 3)} (each line falls in "
+        "the window of its UTC instant: a timestamp with an offset is converted to UTC)"
+    )
+
+
 LEVEL_CASES = st.sampled_from(LEVELS).flatmap(
     lambda level: st.sampled_from([level, level.lower(), level.capitalize()])
 )
@@ -537,15 +677,27 @@ def test_at_least_matches_the_spec_on_generated_events(
 
 
 @st.composite
+def written_in_any_zone(draw: st.DrawFn, in_utc: datetime) -> str:
+    """``in_utc`` (naive, UTC) as ISO 8601 text: as is, with ``Z``, or as local time and offset."""
+    minutes = draw(st.none() | st.integers(-(24 * 60 - 1), 24 * 60 - 1))
+    if minutes is None:
+        return in_utc.isoformat()
+    local = in_utc.replace(tzinfo=UTC).astimezone(timezone(timedelta(minutes=minutes)))
+    stamp = local.isoformat()
+    return stamp.replace("+00:00", "Z") if minutes == 0 and draw(st.booleans()) else stamp
+
+
+@st.composite
 def log_lines(draw: st.DrawFn) -> list[tuple[str, tuple[datetime, str, str] | str | None]]:
     """(line, what it is): (at, LEVEL, service) for a good line, None for blank, 'bad' else."""
     lines: list[tuple[str, tuple[datetime, str, str] | str | None]] = []
     for kind in draw(st.lists(st.sampled_from(["good"] * 4 + ["blank", "bad"]), max_size=14)):
         if kind == "good":
             at = draw(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)))
+            stamp = draw(written_in_any_zone(at))
             level = draw(LEVEL_CASES)
             service = draw(service_names)
-            data: dict[str, object] = {"at": at.isoformat(), "level": level, "service": service}
+            data: dict[str, object] = {"at": stamp, "level": level, "service": service}
             if draw(st.booleans()):
                 data["host"] = "web-1"  # other keys are ignored
             lines.append((json.dumps(data) + "\n", (at, level.upper(), service)))
@@ -585,6 +737,8 @@ def log_lines(draw: st.DrawFn) -> list[tuple[str, tuple[datetime, str, str] | st
         ("\n", None),
         ("{not json\n", "bad"),
         (line(1, "Error"), (START + timedelta(seconds=1), "ERROR", "api")),
+        (json_line("2026-01-01T02:00:02+02:00"), (START + timedelta(seconds=2), "INFO", "api")),
+        (json_line("2026-01-01T00:00:03Z"), (START + timedelta(seconds=3), "INFO", "api")),
     ]
 )
 def test_parse_events_matches_the_spec_on_generated_lines(

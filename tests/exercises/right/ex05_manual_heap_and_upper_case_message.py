@@ -62,7 +62,10 @@ def parse_events(lines: Iterable[str], report: ParseReport) -> Iterator[Event]:
             raise ValueError("empty service")
         try:
             at = datetime.fromisoformat(data["at"])
-        except ValueError:
+            offset = at.utcoffset()
+            if offset is not None:
+                at = (at - offset).replace(tzinfo=None)  # wall time minus offset is UTC
+        except (ValueError, OverflowError):
             raise ValueError(f"bad timestamp {data['at'][:40]!r}") from None
         return Event(at, level, data["service"])
 

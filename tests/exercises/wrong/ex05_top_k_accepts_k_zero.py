@@ -11,7 +11,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from patterns.generators import ParseReport
 
@@ -64,7 +64,9 @@ def parse_events(lines: Iterable[str], report: ParseReport) -> Iterator[Event]:
             raise ValueError("empty service")
         try:
             at = datetime.fromisoformat(data["at"])
-        except ValueError:
+            if at.tzinfo is not None:
+                at = at.astimezone(UTC).replace(tzinfo=None)
+        except (ValueError, OverflowError):  # OverflowError: past year 9999 once in UTC
             raise ValueError(f"bad timestamp {data['at'][:40]!r}") from None
         return Event(at, level, data["service"])
 
