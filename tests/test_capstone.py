@@ -645,3 +645,17 @@ def test_bootstrap_builds_a_working_service_and_closes_everything(
         assert count_sessions(observer, "checkout") == 1
     # A server process leaves pg_stat_activity a moment after its client closed: poll.
     assert wait_for_sessions(observer, 0, "checkout") == 0, "the service's session is still open"
+
+
+@pytest.mark.parametrize("name", ["gateway_attempts", "database_attempts"])
+@pytest.mark.parametrize("bad", [0, -1, True, 2.0])
+def test_attempts_below_one_or_not_whole_raise_config_error_saying_what_to_do(
+    name: str, bad: object
+) -> None:
+    """Not the retry policy's ValueError from deep inside: a ConfigError naming the setting."""
+    from patterns.capstone import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        Settings(DATABASE_URL["CHECKOUT_DATABASE_URL"], **{name: bad})
+    assert str(caught.value).startswith(f"{name} must be a whole number of at least 1, got {bad!r}")
+    assert "set it to 1" in str(caught.value)

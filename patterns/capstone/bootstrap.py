@@ -75,6 +75,13 @@ class Settings:
             )
         if not self.gateway_timeout > 0:
             raise ConfigError(f"the gateway timeout must be > 0 s, got {self.gateway_timeout!r}")
+        for name in ("gateway_attempts", "database_attempts"):
+            attempts = getattr(self, name)
+            if type(attempts) is not int or attempts < 1:
+                raise ConfigError(
+                    f"{name} must be a whole number of at least 1, got {attempts!r}; "
+                    "set it to 1 for one try and no retry, or higher to retry"
+                )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
