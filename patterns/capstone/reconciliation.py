@@ -190,7 +190,7 @@ INVARIANTS: Final[dict[str, str]] = {
         FROM unnest(%(sent)s::text[]) AS sent (id)
         WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = sent.id)""",
     "every order is paid": """
-        SELECT id, 'order ' || id || ' is still ' || status FROM orders WHERE status <> 'paid'""",
+        SELECT id, 'order ' || id || ' is ' || status || ', not paid' FROM orders WHERE status <> 'paid'""",
     "no order was charged twice": """
         SELECT order_id, 'order ' || order_id || ' was charged more than once: '
                || count(*) || ' gateway charges (' || string_agg(charge_id, ', ' ORDER BY charge_id)
