@@ -20,8 +20,8 @@ How a charge can end, besides ``paid``:
   with the same key;
 * a **refusal** (HTTP 400, 402 or 422: the provider judged this payment and
   said no, a declined card for one): ``declined``, with the provider's answer
-  as the reason. Never charged again: with the same key the provider would
-  only repeat its answer (Stripe saves the first answer to a key);
+  as the reason. Never charged again: waiting does not change that answer
+  (Stripe even replays it to a retry with the same key, once the request ran);
 * anything else that will not pass by waiting (an answer we cannot trust, a
   401 for our own bad credentials, a 500): ``review``, with the reason. A
   person checks the provider's statement before anything is charged again.
