@@ -815,3 +815,18 @@ def test_settle_within_must_be_a_positive_timedelta() -> None:
     for bad in (timedelta(0), timedelta(hours=-1), 23):
         with pytest.raises(ConfigError, match="settle_within must be a positive timedelta"):
             Settings(DATABASE_URL["CHECKOUT_DATABASE_URL"], settle_within=bad)  # type: ignore[arg-type]
+
+
+def test_bad_database_credentials_stop_bootstrap_after_bounded_attempts(
+    postgres_server: TemporaryServer,
+) -> None:
+    """No SQLSTATE on a refused login, so it counts as 'lost': retried, but a bounded number
+    of times, at start-up, then PostgreSQL's own message reaches the caller."""
+    assert "://postgres@" in postgres_server.url
+    stranger = postgres_server.url.replace("://postgres@", "://nobody@", 1)
+    pauses: list[float] = []
+    with pytest.raises(psycopg.OperationalError) as refused:
+        bootstrap(Settings(stranger, gateway="memory", database_attempts=3), sleep=pauses.append)
+    assert refused.value.sqlstate is None and is_connection_lost(refused.value)
+    assert 'role "nobody" does not exist' in str(refused.value)
+    assert len(pauses) == 2 and "gave up after 3 attempts" in " ".join(refused.value.__notes__)

@@ -79,7 +79,10 @@ class Settings:
                 f"CHECKOUT_GATEWAY_URL must be an http(s):// URL, got {self.gateway_url!r:.60}"
             )
         if not self.gateway_timeout > 0:
-            raise ConfigError(f"the gateway timeout must be > 0 s, got {self.gateway_timeout!r}")
+            raise ConfigError(
+                f"gateway_timeout must be > 0 s, got {self.gateway_timeout!r}; "
+                "give the seconds to wait for the gateway's answer"
+            )
         for name in ("gateway_attempts", "database_attempts"):
             attempts = getattr(self, name)
             if type(attempts) is not int or attempts < 1:
