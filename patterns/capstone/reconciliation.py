@@ -8,8 +8,12 @@ one SQL query joins it with ``orders`` and ``payments`` and the rows are
 statement of a million charges needs no more memory than one of ten.
 
 A charge is matched to its order through its idempotency key
-(``order:<order id>``, see ``idempotency_key_for``); a charge whose key names
-no order is an orphan.
+(``order:<order id>``, see ``idempotency_key_for``), which the course's
+gateway lists on its statement; a charge whose key names no order is an
+orphan. A real integration also sends the order id with the payment, in the
+field the provider keeps for the caller's reference (Stripe's ``metadata``,
+https://docs.stripe.com/metadata/use-cases), so that a person can match a
+charge to its order in the provider's dashboard too.
 
 :data:`INVARIANTS` are the same promises as SQL queries that return the rows
 breaking them (none, when all is well): the tests, the notebook and the ex08
