@@ -80,7 +80,8 @@ SETTLE_WITHIN: Final = timedelta(hours=23)
 ChargeStep = Callable[[PaymentGateway, Order, RetryPolicy], Receipt]
 
 #: Called as ``trace(step, order_id)`` after each step ("stored", "charged",
-#: "recorded", "gave up", "declined", "review"): for logs, metrics, and for the fault-injection harness.
+#: "recorded", "gave up", "declined", "review"): for logs, metrics, and for the
+#: fault-injection harness.
 Trace = Callable[[str, str], None]
 
 
