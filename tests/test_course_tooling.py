@@ -333,3 +333,12 @@ def test_watch_keeps_watching_when_progress_cannot_be_saved(course: Path) -> Non
         process.kill()
     assert verdicts == 2 and process.returncode == 0
     assert "Traceback" not in output
+
+
+def test_call_repr_shows_a_named_argument_as_its_name() -> None:
+    """A connection or a fake is named in failure messages, never quoted as a string."""
+    from patterns.course.grading import Named, call_repr
+
+    assert call_repr("advisory_lock", Named("conn"), "42", blocking=False) == (
+        "advisory_lock(conn, '42', blocking=False)"
+    )

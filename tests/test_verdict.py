@@ -242,19 +242,29 @@ ONLY_REFUSALS_WRONG = (  # refuses no one, but a negative total goes through
 
 
 def test_hint_aims_at_the_first_failing_behaviour_then_falls_back(course: Path) -> None:
-    """The grader's @hints of the failing behaviour come first, one at a time; none: general."""
+    """The grader's @hints of the failing behaviour come first, one at a time, then the
+    catalog's general hints; the last one repeats. No aimed hints: general ones only."""
     answer(course, ONLY_REFUSALS_WRONG)
-    assert "1 hint for this behaviour" in cli("check", "ex00").stdout
+    total = 1 + len(EX00.hints)
+    assert f"{total} hints, the first for this behaviour" in cli("check", "ex00").stdout
     first = cli("hint", "ex00").stdout
-    assert "hint 1 of 1 (for: A negative total" in first and "naming the argument" in first
-    assert "That was the last hint" in first
+    assert f"hint 1 of {total} (for: A negative total" in first and "naming the argument" in first
+    assert "That was the last hint" not in first
+    second = cli("hint", "ex00").stdout
+    assert f"hint 2 of {total}: {EX00.hints[0]}" in second, second
+    for _ in EX00.hints[1:]:
+        last = cli("hint", "ex00").stdout
+    assert f"hint {total} of {total}: {EX00.hints[-1]}" in last and "That was the last hint" in last
+    assert f"hint {total} of {total}: {EX00.hints[-1]}" in cli("hint", "ex00").stdout  # repeats
+    row = progress(course)
+    assert (row["hints_shown"], row["hints_total"]) == (total, total)  # each hint counted once
     # A failure whose test has no hints of its own: the catalog's general hints.
     state = CourseState(course)
     state.record_check(
         Verdict("ex00", EX00.title, (CaseOutcome("t", "A behaviour.", False, "why"),))
     )
     general = state.reveal_hint("ex00")
-    assert (general.number, general.total, general.text) == (1, len(EX00.hints), EX00.hints[0])
+    assert (general.total, general.text) == (len(EX00.hints), EX00.hints[-1])  # already seen
 
 
 # --- bad input: one sentence, never a traceback ----------------------------------------------
@@ -366,7 +376,7 @@ def test_the_widget_button_shows_the_hint_aimed_at_the_failure() -> None:
     verdict = Verdict("ex00", "Warm-up", (failing,), hints_available=3)
     hints = iter([Hint(1, 2, "one", "Refuses bad input."), Hint(2, 2, "two", "Refuses bad input.")])
     view = CheckView(verdict, lambda: next(hints))
-    assert "2 hints for this behaviour" in view.fallback_text()
+    assert "5 hints, the first 2 for this behaviour" in view.fallback_text()
     view.hint_button.click()
     assert "ex00, hint 1 of 2 (for: Refuses bad input): one" in view.hint_area.value
     view.hint_button.click()

@@ -134,9 +134,15 @@ def _started(root: Path, chosen: Sequence[catalog.Exercise]) -> list[str]:
 
 
 def _watch(args: argparse.Namespace) -> int:
-    from patterns.course.runner import check_exercise, interrupted_line, terminate_as_interrupt
+    from patterns.course.runner import (
+        check_exercise,
+        interrupted_line,
+        keep_grader_warm,
+        terminate_as_interrupt,
+    )
 
     root = course_root()
+    keep_grader_warm()  # every save is a check: skip the 0.3 s of imports each time
     chosen = [catalog.get(args.exercise)] if args.exercise else list(catalog.exercises().values())
     files = {ex.id: root / "exercises" / ex.file_name for ex in chosen}
 

@@ -94,8 +94,17 @@ def load_graded(exercise_id: str) -> ModuleType:
     return module
 
 
+class Named(str):
+    """An argument shown by its name in a failure message, not as a string:
+    ``call_repr("advisory_lock", Named("conn"), 42)`` -> ``advisory_lock(conn, 42)``."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 def call_repr(function: str, *args: object, **kwargs: object) -> str:
-    """``call_repr("total", [1, 2])`` -> ``"total([1, 2])"``, for failure messages."""
+    """``call_repr("total", [1, 2])`` -> ``"total([1, 2])"``, for failure messages.
+    Use :class:`Named` for an argument the message names (a connection, a fake)."""
     parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
     text = f"{function}({', '.join(parts)})"
     return text if len(text) <= 200 else text[:197] + "..."

@@ -36,13 +36,15 @@ def _in_kernel() -> bool:
 
 def check(exercise: str) -> CheckView | _Text:
     """Grade ``exercises/<exercise>`` and show the verdict (a widget in a notebook)."""
-    from patterns.course.runner import check_exercise, interrupted_line
+    from patterns.course.runner import check_exercise, interrupted_line, keep_grader_warm
 
     try:
         chosen = catalog.get(exercise)
     except catalog.UnknownExerciseError as error:
         return _Text(f"error: {error}")
     root = course_root()
+    if _in_kernel():  # a kernel checks again and again: keep a grading worker warm
+        keep_grader_warm()
     try:
         verdict = check_exercise(chosen.id, root)
     except KeyboardInterrupt:  # the interrupt button: the grader is stopped, say so in one line

@@ -13,6 +13,7 @@ ended early, crashed or reported fewer behaviours than it collected is never a p
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import math
@@ -38,6 +39,7 @@ from patterns.course.verdict import CaseOutcome, Verdict
 
 if TYPE_CHECKING:
     from patterns.course.state import CourseState
+    from patterns.course.warm_grader import WarmGrader
 
 TIMEOUT_ENV = "PATTERNS_CHECK_TIMEOUT"
 #: After an interrupt the grader gets this long to tear down (stop its PostgreSQL
@@ -143,16 +145,16 @@ def terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    """Kill the grader and everything in its process group (on Windows: the grader only)."""
-    if not hasattr(os, "killpg"):
-        process.kill()
-        return
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
+def kill_group(pid: int) -> None:
+    """Kill the grader ``pid`` and everything in its process group (on Windows: the grader only)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
+        if hasattr(os, "killpg"):
+            os.killpg(pid, signal.SIGKILL)
+        else:
+            os.kill(pid, signal.SIGTERM)
 
 
-def _kill_strays(env: dict[str, str]) -> None:
+def kill_strays(env: dict[str, str]) -> None:
     """Kill what left the grader's group (``setsid``, a daemon's double fork) but still
     carries this check's environment: its report path is unique to this check.
 
@@ -182,19 +184,53 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     except (subprocess.TimeoutExpired, KeyboardInterrupt):
         pass  # a loop that swallows KeyboardInterrupt, or a second press: no more waiting
     finally:
-        _kill_group(process)
+        kill_group(process.pid)
         process.wait()
+
+
+#: Set to "0" to grade every check in a fresh process, even in a notebook or ``watch``.
+WARM_ENV = "PATTERNS_WARM_GRADER"
+_warm_grader: WarmGrader | None = None
+
+
+def keep_grader_warm() -> None:
+    """From now on, this process's checks use a warm grading worker (started now, in
+    the background), which saves the 0.3 s of imports each check pays. For the notebook
+    and ``watch``, which check again and again; the worker ends when this process does.
+    """
+    global _warm_grader
+    from patterns.course import warm_grader
+
+    if os.environ.get(WARM_ENV) == "0" or not warm_grader.available():
+        return
+    if _warm_grader is None:
+        _warm_grader = warm_grader.WarmGrader()
+        atexit.register(_warm_grader.stop)
+    _warm_grader.start()
 
 
 def run(command: list[str], env: dict[str, str], cwd: Path, timeout: float, log: Path) -> GraderRun:
     """Run the grader in its own process group; nothing it started outlives this call.
 
     Output goes to a file, not a pipe: a process the learner's code leaves behind
-    would hold a pipe open and make us wait for it.
+    would hold a pipe open and make us wait for it. With :func:`keep_grader_warm`,
+    a warm worker's fresh child runs ``pytest`` instead of a new interpreter.
     """
+    warm = _warm_grader
+    with terminate_as_interrupt():
+        if warm is not None and command[1:3] == ["-m", "pytest"]:
+            result = warm.run(command[3:], env, cwd, timeout, log)
+            if result is not None:
+                return result
+        return _run_cold(command, env, cwd, timeout, log)
+
+
+def _run_cold(
+    command: list[str], env: dict[str, str], cwd: Path, timeout: float, log: Path
+) -> GraderRun:
     started = time.monotonic()
     timed_out = False
-    with terminate_as_interrupt(), open(log, "wb") as output:
+    with open(log, "wb") as output:
         process = subprocess.Popen(
             command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=output,
             stderr=subprocess.STDOUT, start_new_session=True,
@@ -208,8 +244,8 @@ def run(command: list[str], env: dict[str, str], cwd: Path, timeout: float, log:
             _stop(process)
             raise
         finally:
-            _kill_group(process)  # whatever the learner's code started in the group
-            _kill_strays(env)
+            kill_group(process.pid)  # whatever the learner's code started in the group
+            kill_strays(env)
     text = log.read_text(encoding="utf-8", errors="replace")
     return GraderRun(process.returncode, text, time.monotonic() - started, timed_out)
 

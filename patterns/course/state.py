@@ -57,11 +57,12 @@ class ProgressEntry(TypedDict, total=False):
     last_checked: str
     last_result: LastResult  # of the latest check, or "reset" after a reset
     hint_target: HintTarget  # the last check's first failing behaviour and its own hints
-    behaviour_hints_shown: dict[str, int]  # aimed hints revealed, by behaviour sentence
+    behaviour_hints_shown: dict[str, int]  # place in (aimed + general), by behaviour sentence
+    aimed_hints_shown: int  # aimed hints revealed, all behaviours together
 
 
 # What each known field must be; anything else in an entry is dropped with a note.
-_COUNTERS = ("checks", "hints_shown")
+_COUNTERS = ("checks", "hints_shown", "aimed_hints_shown")
 _TEXTS = ("first_passed", "last_checked")
 
 Progress = dict[str, ProgressEntry]
@@ -94,8 +95,8 @@ class ProgressRow:
     passes_now: bool  # the latest check passed, and no reset since
     ever_passed: bool
     checks: int
-    hints_shown: int
-    hints_total: int
+    hints_shown: int  # every hint revealed: general ones and those aimed at a failure
+    hints_total: int  # the general hints, plus the aimed ones revealed
     first_passed: str | None = None
     last_checked: str | None = None
     last_result: LastResult | None = None
@@ -295,22 +296,30 @@ class CourseState:
         return hint.number, hint.total, hint.text
 
     def reveal_hint(self, exercise_id: str) -> Hint:
-        """The next hint for the first failing behaviour of the last check, if that
-        behaviour has hints of its own, else the next of the catalog's general hints.
+        """The next hint: first those aimed at the last check's first failing behaviour
+        (when it has its own), then the catalog's general hints; the last one repeats.
 
         Counters: ``hints_shown`` for the general hints, ``behaviour_hints_shown``
-        keyed by the behaviour's sentence for the aimed ones.
+        keyed by the behaviour's sentence for its place in (aimed + general).
         """
         general = catalog.get(exercise_id).hints
         with self._update() as data:
             entry = data.setdefault(exercise_id, ProgressEntry())
             target = entry.get("hint_target")
             if target and target["hints"]:
-                behaviour, texts = target["behaviour"], target["hints"]
+                behaviour, aimed = target["behaviour"], target["hints"]
+                total = len(aimed) + len(general)
                 counters = entry.setdefault("behaviour_hints_shown", {})
-                shown = min(counters.get(behaviour, 0) + 1, len(texts))
+                before = counters.get(behaviour, 0)
+                shown = min(before + 1, total)
                 counters[behaviour] = shown
-                return Hint(shown, len(texts), texts[shown - 1], behaviour)
+                if before < shown <= len(aimed):
+                    entry["aimed_hints_shown"] = entry.get("aimed_hints_shown", 0) + 1
+                if shown <= len(aimed):
+                    return Hint(shown, total, aimed[shown - 1], behaviour)
+                # The aimed hints did not do it: go on with the general ones.
+                entry["hints_shown"] = max(entry.get("hints_shown", 0), shown - len(aimed))
+                return Hint(shown, total, general[shown - len(aimed) - 1])
             shown = min(entry.get("hints_shown", 0) + 1, len(general))
             entry["hints_shown"] = shown
             return Hint(shown, len(general), general[shown - 1])
@@ -342,6 +351,7 @@ def summary_rows(data: Progress) -> list[ProgressRow]:
     for exercise in catalog.exercises().values():
         entry = data.get(exercise.id, ProgressEntry())
         last_result = entry.get("last_result")
+        aimed = entry.get("aimed_hints_shown", 0)
         rows.append(
             ProgressRow(
                 exercise=exercise.id,
@@ -350,8 +360,10 @@ def summary_rows(data: Progress) -> list[ProgressRow]:
                 passes_now=last_result == "pass",
                 ever_passed=bool(entry.get("passed")),
                 checks=entry.get("checks", 0),
-                hints_shown=entry.get("hints_shown", 0),
-                hints_total=len(exercise.hints),
+                # Every hint revealed counts once: the general ones, and those aimed at
+                # a failing behaviour (their number depends on what failed).
+                hints_shown=entry.get("hints_shown", 0) + aimed,
+                hints_total=len(exercise.hints) + aimed,
                 first_passed=entry.get("first_passed"),
                 last_checked=entry.get("last_checked"),
                 last_result=last_result,

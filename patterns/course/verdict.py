@@ -91,8 +91,9 @@ class Verdict:
         return first.behaviour, first.hints
 
     def hint_count(self) -> int:
-        """How many hints ``hint`` can give for this verdict."""
-        return len(self.hint_target()[1]) or self.hints_available
+        """How many hints ``hint`` can give for this verdict: those aimed at the first
+        failing behaviour, then the general ones."""
+        return len(self.hint_target()[1]) + self.hints_available
 
     def printed(self) -> list[str]:
         """The last lines the learner's code printed during the failing cases."""
@@ -126,8 +127,10 @@ class Verdict:
         count = self.hint_count()
         if self.passed or not count or not self.attempt:
             return ""
-        aimed = " for this behaviour" if own else ""
         hints = "1 hint" if count == 1 else f"{count} hints"
+        aimed = f", the first {len(own)} for this behaviour" if own else ""
+        if len(own) == 1:
+            aimed = ", the first for this behaviour"
         return f"Stuck? `python -m patterns hint {self.exercise}` ({hints}{aimed})."
 
     def text(self) -> str:
