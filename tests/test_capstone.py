@@ -12,6 +12,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -645,3 +646,187 @@ def test_bootstrap_builds_a_working_service_and_closes_everything(
         assert count_sessions(observer, "checkout") == 1
     # A server process leaves pg_stat_activity a moment after its client closed: poll.
     assert wait_for_sessions(observer, 0, "checkout") == 0, "the service's session is still open"
+
+
+@pytest.mark.parametrize("name", ["gateway_attempts", "database_attempts"])
+@pytest.mark.parametrize("bad", [0, -1, True, 2.0])
+def test_attempts_below_one_or_not_whole_raise_config_error_saying_what_to_do(
+    name: str, bad: object
+) -> None:
+    """Not the retry policy's ValueError from deep inside: a ConfigError naming the setting."""
+    from patterns.capstone import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        Settings(DATABASE_URL["CHECKOUT_DATABASE_URL"], **{name: bad})  # type: ignore[arg-type]
+    assert str(caught.value).startswith(f"{name} must be a whole number of at least 1, got {bad!r}")
+    assert "set it to 1" in str(caught.value)
+
+
+# --- how a charge can end: pending, declined, review -----------------------------------
+
+
+def http_service(database: Database, client: httpx.Client, *, attempts: int = 2) -> CheckoutService:
+    return CheckoutService(
+        database=database,
+        gateway=HttpGateway(client),
+        gateway_retry=no_wait_policy([], attempts=attempts),
+    )
+
+
+def stored(observer: psycopg.Connection[Any], order_id: str = "A-1") -> tuple[str, str | None]:
+    row = observer.execute(
+        "SELECT status, status_reason FROM orders WHERE id = %s", (order_id,)
+    ).fetchone()
+    assert row is not None, f"order {order_id} is not stored"
+    return row[0], row[1]
+
+
+CARD_DECLINED = {"error": {"code": "card_declined", "message": "Your card was declined."}}
+CHARGED = {"id": "ch_1", "amount": 1999, "currency": EUR}
+
+
+@respx.mock(base_url="http://gateway.test")
+def test_a_402_declines_the_order_for_good_and_is_never_sent_again(
+    respx_mock: respx.MockRouter, database: Database, observer: psycopg.Connection[Any]
+) -> None:
+    """A refusal is final: declined with the provider's answer, not pending forever."""
+    route = respx_mock.post("/charges").respond(402, json=CARD_DECLINED)
+    with httpx.Client(base_url="http://gateway.test") as client:
+        service = http_service(database, client)
+        assert service.handle(event()) == "declined"
+        assert route.call_count == 1, "a 402 is not transient: no retry"
+        status, reason = stored(observer)
+        assert status == "declined"
+        assert reason is not None and "402 Payment Required" in reason and "card_declined" in reason
+        assert service.settle_pending().outcomes == {}
+        assert service.handle(event()) == "declined"  # a redelivery is not charged either
+    assert route.call_count == 1, "settle_pending or a redelivery sent the declined order again"
+
+
+@pytest.mark.parametrize("status", [400, 422])
+@respx.mock(base_url="http://gateway.test")
+def test_a_400_or_422_declines_the_order(
+    respx_mock: respx.MockRouter, database: Database, observer: psycopg.Connection[Any], status: int
+) -> None:
+    respx_mock.post("/charges").respond(status, json={"error": "amount too small"})
+    with httpx.Client(base_url="http://gateway.test") as client:
+        summary = http_service(database, client).run([event()])
+    assert summary.outcomes == {"declined": 1}
+    assert summary.reasons["A-1"].startswith(f"the gateway answered {status}")
+    assert stored(observer)[0] == "declined"
+
+
+@respx.mock(base_url="http://gateway.test")
+def test_a_503_then_a_timeout_stay_pending_and_settle_pending_retries_them(
+    respx_mock: respx.MockRouter, database: Database, observer: psycopg.Connection[Any]
+) -> None:
+    """Transient failures that outlast the policy leave the order pending, to be retried."""
+    route = respx_mock.post("/charges").mock(
+        side_effect=[
+            httpx.Response(503),
+            httpx.ReadTimeout("the gateway did not answer in time"),
+            httpx.Response(201, json=CHARGED),
+        ]
+    )
+    with httpx.Client(base_url="http://gateway.test") as client:
+        service = http_service(database, client, attempts=2)
+        assert service.handle(event()) == "pending"
+        assert route.call_count == 2
+        assert stored(observer) == ("pending", None)
+        assert service.settle_pending().outcomes == {"paid": 1}
+    assert route.call_count == 3
+    assert {call.request.headers["Idempotency-Key"] for call in route.calls} == {"order:A-1"}
+    assert stored(observer) == ("paid", None)
+
+
+@pytest.mark.parametrize(
+    ("answer", "because"),
+    [
+        (httpx.Response(401, json={"error": "invalid api key"}), "401 Unauthorized"),
+        (httpx.Response(500), "500 Internal Server Error"),
+        (httpx.Response(201, json={**CHARGED, "amount": 1}), "it reports 0.01 EUR"),
+    ],
+)
+@respx.mock(base_url="http://gateway.test")
+def test_a_failure_that_is_neither_transient_nor_a_refusal_goes_to_review(
+    respx_mock: respx.MockRouter,
+    database: Database,
+    observer: psycopg.Connection[Any],
+    answer: httpx.Response,
+    because: str,
+) -> None:
+    """Our credentials, the provider's 500, an answer for another amount: a person must look."""
+    route = respx_mock.post("/charges").mock(return_value=answer)
+    with httpx.Client(base_url="http://gateway.test") as client:
+        service = http_service(database, client)
+        assert service.handle(event()) == "review"
+        assert service.settle_pending().outcomes == {}
+    assert route.call_count == 1
+    status, reason = stored(observer)
+    assert status == "review" and reason is not None and because in reason
+
+
+def test_a_pending_order_older_than_settle_within_goes_to_review_uncharged(
+    database: Database, observer: psycopg.Connection[Any]
+) -> None:
+    """Past the provider's key retention the same key could charge again: flag, do not retry."""
+
+    def down(amount: Money, key: str) -> None:
+        raise httpx.ConnectError("connection refused")
+
+    gateway = InMemoryGateway(before_charge=down)
+    service = CheckoutService(database=database, gateway=gateway, gateway_retry=no_wait_policy([]))
+    assert service.run([event("A-1"), event("A-2")]).outcomes == {"pending": 2}
+    # A-1 was stored a day ago (in the database's own clock), A-2 22 hours ago.
+    observer.execute("UPDATE orders SET stored_at = now() - interval '24 hours' WHERE id = 'A-1'")
+    observer.execute("UPDATE orders SET stored_at = now() - interval '22 hours' WHERE id = 'A-2'")
+    gateway.before_charge = None
+    settled = service.settle_pending()
+    assert settled.outcomes == {"review": 1, "paid": 1}
+    assert [receipt.idempotency_key for receipt in gateway.charges] == ["order:A-2"]
+    status, reason = stored(observer, "A-1")
+    assert status == "review" and reason == settled.reasons["A-1"]
+    assert "after 23 hours" in reason and "provider's statement" in reason
+    assert service.handle(event("A-1")) == "review", "a redelivery must not charge it either"
+    assert len(gateway.charges) == 1
+
+
+def test_a_redelivered_event_of_a_stale_pending_order_is_not_charged(
+    database: Database, observer: psycopg.Connection[Any]
+) -> None:
+    """The rule holds on the event path too, not only in settle_pending."""
+    gateway = InMemoryGateway()
+    service = CheckoutService(
+        database=database,
+        gateway=gateway,
+        gateway_retry=no_wait_policy([]),
+        settle_within=timedelta(minutes=5),
+    )
+    database.run(lambda uow: uow.orders.add(placed()))
+    observer.execute("UPDATE orders SET stored_at = now() - interval '6 minutes'")
+    assert service.handle(event()) == "review"
+    assert gateway.charges == []
+    assert "after 5 minutes" in (stored(observer)[1] or "")
+
+
+def test_settle_within_must_be_a_positive_timedelta() -> None:
+    from patterns.capstone import ConfigError
+
+    for bad in (timedelta(0), timedelta(hours=-1), 23):
+        with pytest.raises(ConfigError, match="settle_within must be a positive timedelta"):
+            Settings(DATABASE_URL["CHECKOUT_DATABASE_URL"], settle_within=bad)  # type: ignore[arg-type]
+
+
+def test_bad_database_credentials_stop_bootstrap_after_bounded_attempts(
+    postgres_server: TemporaryServer,
+) -> None:
+    """No SQLSTATE on a refused login, so it counts as 'lost': retried, but a bounded number
+    of times, at start-up, then PostgreSQL's own message reaches the caller."""
+    assert "://postgres@" in postgres_server.url
+    stranger = postgres_server.url.replace("://postgres@", "://nobody@", 1)
+    pauses: list[float] = []
+    with pytest.raises(psycopg.OperationalError) as refused:
+        bootstrap(Settings(stranger, gateway="memory", database_attempts=3), sleep=pauses.append)
+    assert refused.value.sqlstate is None and is_connection_lost(refused.value)
+    assert 'role "nobody" does not exist' in str(refused.value)
+    assert len(pauses) == 2 and "gave up after 3 attempts" in " ".join(refused.value.__notes__)

@@ -16,12 +16,14 @@ import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import timedelta
 from types import TracebackType
 
 import httpx
 
 from patterns.capstone.gateways import GATEWAYS, PaymentGateway
 from patterns.capstone.service import (
+    SETTLE_WITHIN,
     ChargeStep,
     CheckoutService,
     Trace,
@@ -59,6 +61,9 @@ class Settings:
     gateway_timeout: float = 2.0  # seconds to wait for the gateway's answer
     gateway_attempts: int = 6
     database_attempts: int = 5
+    #: How long a pending order is retried; keep it below the provider's
+    #: idempotency-key retention (see ``patterns.capstone.service``).
+    settle_within: timedelta = SETTLE_WITHIN
 
     def __post_init__(self) -> None:
         if not self.database_url.startswith(("postgresql://", "postgres://")):
@@ -74,7 +79,22 @@ class Settings:
                 f"CHECKOUT_GATEWAY_URL must be an http(s):// URL, got {self.gateway_url!r:.60}"
             )
         if not self.gateway_timeout > 0:
-            raise ConfigError(f"the gateway timeout must be > 0 s, got {self.gateway_timeout!r}")
+            raise ConfigError(
+                f"gateway_timeout must be > 0 s, got {self.gateway_timeout!r}; "
+                "give the seconds to wait for the gateway's answer"
+            )
+        for name in ("gateway_attempts", "database_attempts"):
+            attempts = getattr(self, name)
+            if type(attempts) is not int or attempts < 1:
+                raise ConfigError(
+                    f"{name} must be a whole number of at least 1, got {attempts!r}; "
+                    "set it to 1 for one try and no retry, or higher to retry"
+                )
+        if not isinstance(self.settle_within, timedelta) or self.settle_within <= timedelta(0):
+            raise ConfigError(
+                f"settle_within must be a positive timedelta, got {self.settle_within!r}; "
+                "keep it below the provider's idempotency-key retention (23 hours for 24)"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -169,6 +189,7 @@ def bootstrap(
             gateway_retry=gateway_retry,
             charge_step=charge_step,
             trace=trace,
+            settle_within=settings.settle_within,
         )
         database.create_schema()
         # Built without error: from now on the App, not this block, closes them.

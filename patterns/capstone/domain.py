@@ -27,7 +27,10 @@ __all__ = [
 #: No ':' on purpose, so an idempotency key ``order:<id>`` splits back unambiguously.
 ORDER_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,39}")
 
-OrderStatus = Literal["pending", "paid"]
+#: ``pending`` until charged; then ``paid``, or ``declined`` (the provider refused
+#: this payment), or ``review`` (a human must look: the outcome is unknown and
+#: charging again is not safe). The last three are final for the service.
+OrderStatus = Literal["pending", "paid", "declined", "review"]
 
 # The course's registry, extended rather than edited: lesson 06's events stay as
 # they were, and the checkout adds the one it consumes.
@@ -65,7 +68,7 @@ class OrderPlaced:
 
 @dataclass(frozen=True)
 class Order:
-    """An order as the service stores it; ``status`` moves from pending to paid, once."""
+    """An order as the service stores it; ``status`` leaves ``pending`` once, for good."""
 
     id: str
     customer: str

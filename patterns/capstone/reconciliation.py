@@ -8,8 +8,12 @@ one SQL query joins it with ``orders`` and ``payments`` and the rows are
 statement of a million charges needs no more memory than one of ten.
 
 A charge is matched to its order through its idempotency key
-(``order:<order id>``, see ``idempotency_key_for``); a charge whose key names
-no order is an orphan.
+(``order:<order id>``, see ``idempotency_key_for``), which the course's
+gateway lists on its statement; a charge whose key names no order is an
+orphan. A real integration also sends the order id with the payment, in the
+field the provider keeps for the caller's reference (Stripe's ``metadata``,
+https://docs.stripe.com/metadata/use-cases), so that a person can match a
+charge to its order in the provider's dashboard too.
 
 :data:`INVARIANTS` are the same promises as SQL queries that return the rows
 breaking them (none, when all is well): the tests, the notebook and the ex08
@@ -190,7 +194,7 @@ INVARIANTS: Final[dict[str, str]] = {
         FROM unnest(%(sent)s::text[]) AS sent (id)
         WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = sent.id)""",
     "every order is paid": """
-        SELECT id, 'order ' || id || ' is still ' || status FROM orders WHERE status <> 'paid'""",
+        SELECT id, 'order ' || id || ' is ' || status || ', not paid' FROM orders WHERE status <> 'paid'""",
     "no order was charged twice": """
         SELECT order_id, 'order ' || order_id || ' was charged more than once: '
                || count(*) || ' gateway charges (' || string_agg(charge_id, ', ' ORDER BY charge_id)

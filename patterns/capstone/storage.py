@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import psycopg
@@ -61,7 +62,10 @@ CREATE TABLE IF NOT EXISTS orders (
     customer     text NOT NULL,
     amount_minor bigint NOT NULL CHECK (amount_minor > 0),
     currency     text NOT NULL CHECK (length(currency) = 3),
-    status       text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'paid'))
+    status       text NOT NULL DEFAULT 'pending'
+                 CHECK (status IN ('pending', 'paid', 'declined', 'review')),
+    status_reason text,  -- why it was declined or sent to review, in a sentence
+    stored_at    timestamptz NOT NULL DEFAULT now()  -- no charge for it can be older
 );
 CREATE TABLE IF NOT EXISTS payments (
     order_id        text PRIMARY KEY REFERENCES orders (id),
@@ -146,14 +150,42 @@ class PostgresOrders:
         return _order(row) if row is not None else None
 
     def pending(self) -> list[Order]:
-        """Orders not paid yet, oldest id first (a few; the rest are paid)."""
+        """Orders not charged yet, oldest id first (a few; the rest are settled)."""
         rows = self._conn.execute(
             f"SELECT {_ORDER_COLUMNS} FROM orders WHERE status = 'pending' ORDER BY id"
         ).fetchall()
         return [_order(row) for row in rows]
 
-    def set_status(self, order_id: str, status: OrderStatus) -> None:
-        self._conn.execute("UPDATE orders SET status = %s WHERE id = %s", (status, order_id))
+    def set_status(self, order_id: str, status: OrderStatus, reason: str | None = None) -> None:
+        """Move an order to ``status``; ``reason`` says why (for ``declined`` and ``review``)."""
+        self._conn.execute(
+            "UPDATE orders SET status = %s, status_reason = %s WHERE id = %s",
+            (status, reason, order_id),
+        )
+
+    def reason(self, order_id: str) -> str | None:
+        """Why the order was declined or sent to review (None for the others)."""
+        row = self._conn.execute(
+            "SELECT status_reason FROM orders WHERE id = %s", (order_id,)
+        ).fetchone()
+        return None if row is None or row[0] is None else str(row[0])
+
+    def review_stale(
+        self, older_than: timedelta, reason: str, *, order_id: str | None = None
+    ) -> list[str]:
+        """Send pending orders stored more than ``older_than`` ago to ``review``; their ids.
+
+        Only ``order_id``'s if given. Age is the database's ``now()`` minus
+        ``stored_at``, one clock for both. An order's first charge attempt comes
+        after it was stored, so this age is never less than its key's.
+        """
+        rows = self._conn.execute(
+            "UPDATE orders SET status = 'review', status_reason = %(reason)s "
+            "WHERE status = 'pending' AND stored_at <= now() - %(age)s "
+            "AND (%(id)s::text IS NULL OR id = %(id)s) RETURNING id",
+            {"reason": reason, "age": older_than, "id": order_id},
+        ).fetchall()
+        return sorted(str(row[0]) for row in rows)
 
 
 class PostgresPayments:

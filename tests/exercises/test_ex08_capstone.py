@@ -28,13 +28,13 @@ from hypothesis import strategies as st
 from patterns.capstone import InMemoryGateway, Order, Receipt, idempotency_key_for, violations
 from patterns.capstone.chaos import Scenario, run_scenario
 from patterns.capstone.gateways import GatewayError
-from patterns.course.grading import call_repr, grading_settings, load_graded
+from patterns.course.grading import Named, call_repr, grading_settings, load_graded
 from patterns.lab import TemporaryServer
 from patterns.money import Money
 from patterns.retry import RetryPolicy, retry
 
 ORDER = Order("A-1", "ada@example.com", Money(1999, "EUR"))
-CALL = call_repr("charge_order", "gateway", ORDER, "policy")
+CALL = call_repr("charge_order", Named("gateway"), ORDER, Named("policy"))
 NEW_KEY = "to the gateway a new key is a new payment"
 
 # One fixed, fast profile: the same scenarios on every run, no shrinking (the
@@ -97,7 +97,7 @@ def charge(ex08: ModuleType, gateway: Any, order: Order, policy: RetryPolicy, wh
         return ex08.charge_order(gateway, order, policy)
     except Exception as error:
         pytest.fail(
-            f"{call_repr('charge_order', 'gateway', order, 'policy')} ({when}) raised "
+            f"{call_repr('charge_order', Named('gateway'), order, Named('policy'))} ({when}) raised "
             f"{type(error).__name__}: {error}; expected the receipt, the transient failures "
             "retried under the policy",
             pytrace=False,
