@@ -862,9 +862,8 @@ def test_a_server_that_never_answers_costs_one_connect_timeout_per_attempt() -> 
     """A socket that accepts and never answers: the attempt fails after connect_timeout
     (2 s, libpq's minimum), as a lost connection, instead of psycopg's 130 s default.
     Loopback only, one attempt, so the test waits about 2 s."""
-    with socket.socket() as silent:
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(1)  # the kernel completes the handshake; nobody reads or answers
+    # Listening: the kernel completes the handshake; nobody reads or answers.
+    with socket.create_server(("127.0.0.1", 0)) as silent:
         url = f"postgresql://shop@127.0.0.1:{silent.getsockname()[1]}/shop"
         db = Database(url, retry=no_wait_policy([], attempts=1, on=is_connection_lost))
         started = time.monotonic()

@@ -171,9 +171,10 @@ def bootstrap(
             # Reconnecting after a killed session is quick: 4 pauses of at most
             # 0.05 + 0.1 + 0.2 + 0.4 s, and each of the 5 attempts waits at most
             # connect_timeout (2 s) for a server that does not answer: with the
-            # defaults, 10.75 s in the worst case. A failover or restart usually takes far longer (Amazon
-            # RDS documents 60-120 s for a Multi-AZ instance failover): an outage to
-            # page someone about, not to retry through here.
+            # defaults, 10.75 s in the worst case. A failover or restart usually
+            # takes far longer (Amazon RDS documents 60-120 s for a Multi-AZ
+            # instance failover): an outage to page someone about, not to retry
+            # through here.
             connect_timeout=settings.database_connect_timeout,
             retry=retry(
                 max_attempts=settings.database_attempts,
