@@ -1,6 +1,7 @@
-"""The composition root: the one place that builds the checkout's real objects.
+"""The composition root: the one place that builds the checkout's real collaborators.
 
-Everything else receives its collaborators (lesson 04). ``bootstrap(settings)``
+The service receives them (lesson 04); the connection itself is opened later, by
+the :class:`Database` built here, on first use and after every drop. ``bootstrap(settings)``
 reads nothing global: configuration arrives as :class:`Settings` (from the
 environment with :meth:`Settings.from_env`), and what tests and notebooks
 replace (``sleep``, the random source, the charge step, a trace hook) are
