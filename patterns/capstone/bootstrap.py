@@ -3,9 +3,9 @@
 The service receives them (lesson 04); the connection itself is opened later,
 by the :class:`Database` built here, on first use and after every drop.
 ``bootstrap(settings)`` reads nothing global: configuration arrives as
-:class:`Settings` (from the environment with :meth:`Settings.from_env`), and what tests and notebooks
-replace (``sleep``, the random source, the charge step, a trace hook) are
-keyword arguments. It returns an :class:`App`, a context manager that closes
+:class:`Settings` (from the environment with :meth:`Settings.from_env`), and
+what tests and notebooks replace (``sleep``, the random source, the charge
+step, a trace hook) are keyword arguments. It returns an :class:`App`, a context manager that closes
 the HTTP client and the database connection, whatever happens
 (``ExitStack``, lesson 02).
 """
