@@ -1,13 +1,13 @@
 """The composition root: the one place that builds the checkout's real collaborators.
 
-The service receives them (lesson 04); the connection itself is opened later,
-by the :class:`Database` built here, on first use and after every drop.
+The service receives them (lesson 04); the connection itself is opened later, by
+the :class:`Database` built here, on first use and after every drop.
 ``bootstrap(settings)`` reads nothing global: configuration arrives as
 :class:`Settings` (from the environment with :meth:`Settings.from_env`), and
-what tests and notebooks replace (``sleep``, the random source, the charge
-step, a trace hook) are keyword arguments. It returns an :class:`App`, a context manager that closes
-the HTTP client and the database connection, whatever happens
-(``ExitStack``, lesson 02).
+what tests and notebooks replace (``sleep``, the random source, the charge step,
+a trace hook) are keyword arguments. It returns an :class:`App`, a context
+manager that closes the HTTP client and the database connection, whatever
+happens (``ExitStack``, lesson 02).
 """
 
 from __future__ import annotations
