@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -830,3 +831,59 @@ def test_bad_database_credentials_stop_bootstrap_after_bounded_attempts(
     assert refused.value.sqlstate is None and is_connection_lost(refused.value)
     assert 'role "nobody" does not exist' in str(refused.value)
     assert len(pauses) == 2 and "gave up after 3 attempts" in " ".join(refused.value.__notes__)
+
+
+@pytest.mark.parametrize("bad", [0, 1, -2, 2.5, True, "2"])
+def test_a_connect_timeout_below_two_or_not_whole_raises_config_error(bad: object) -> None:
+    """libpq honours whole seconds, at least 2; anything else is refused, naming the setting."""
+    from patterns.capstone import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        Settings(DATABASE_URL["CHECKOUT_DATABASE_URL"], database_connect_timeout=bad)  # type: ignore[arg-type]
+    assert str(caught.value).startswith(
+        f"database_connect_timeout must be a whole number of seconds, at least 2 (libpq's "
+        f"minimum), got {bad!r}"
+    )
+
+
+def test_bootstrap_connects_with_the_settings_connect_timeout(
+    postgres_server: TemporaryServer,
+) -> None:
+    """The service's connection carries connect_timeout, not psycopg's 130 s default."""
+    assert Settings(postgres_server.url).database_connect_timeout == 2
+    settings = Settings(postgres_server.url, gateway="memory", database_connect_timeout=3)
+    with bootstrap(settings, sleep=lambda s: None) as app:
+        assert app.database.connect_timeout == 3
+        parameters = app.database.connection().info.get_parameters()
+        assert parameters["connect_timeout"] == "3"
+
+
+def test_a_server_that_never_answers_costs_one_connect_timeout_per_attempt() -> None:
+    """A socket that accepts and never answers: the attempt fails after connect_timeout
+    (2 s, libpq's minimum), as a lost connection, instead of psycopg's 130 s default.
+    Loopback only, one attempt, so the test waits about 2 s."""
+    # Listening: the kernel completes the handshake; nobody reads or answers.
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        url = f"postgresql://shop@127.0.0.1:{silent.getsockname()[1]}/shop"
+        db = Database(url, retry=no_wait_policy([], attempts=1, on=is_connection_lost))
+        started = time.monotonic()
+        with pytest.raises(psycopg.errors.ConnectionTimeout) as timed_out:
+            db.run(lambda uow: None)
+        waited = time.monotonic() - started
+    assert db.connect_timeout == 2 and is_connection_lost(timed_out.value)
+    assert 1.9 <= waited < 10, f"the attempt took {waited:.1f} s; expected about 2 s"
+
+
+def test_an_unreachable_gateway_passes_bootstrap_and_leaves_the_first_order_pending(
+    postgres_server: TemporaryServer, observer: psycopg.Connection[Any]
+) -> None:
+    """Settings checks the gateway URL's form, not that anything answers there: the refused
+    connections are transient failures, retried, and the order waits for settle_pending."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{probe.getsockname()[1]}"  # nothing listens once closed
+    pauses: list[float] = []
+    settings = Settings(postgres_server.url, gateway_url=nowhere, gateway_attempts=3)
+    with bootstrap(settings, sleep=pauses.append, rng=random.Random(0)) as app:
+        assert app.service.handle(event()) == "pending"
+    assert len(pauses) == 2 and stored(observer) == ("pending", None)

@@ -1,12 +1,13 @@
-"""The composition root: the one place that builds the checkout's real objects.
+"""The composition root: the one place that builds the checkout's real collaborators.
 
-Everything else receives its collaborators (lesson 04). ``bootstrap(settings)``
-reads nothing global: configuration arrives as :class:`Settings` (from the
-environment with :meth:`Settings.from_env`), and what tests and notebooks
-replace (``sleep``, the random source, the charge step, a trace hook) are
-keyword arguments. It returns an :class:`App`, a context manager that closes
-the HTTP client and the database connection, whatever happens
-(``ExitStack``, lesson 02).
+The service receives them (lesson 04); the connection itself is opened later, by
+the :class:`Database` built here, on first use and after every drop.
+``bootstrap(settings)`` reads nothing global: configuration arrives as
+:class:`Settings` (from the environment with :meth:`Settings.from_env`), and
+what tests and notebooks replace (``sleep``, the random source, the charge step,
+a trace hook) are keyword arguments. It returns an :class:`App`, a context
+manager that closes the HTTP client and the database connection, whatever
+happens (``ExitStack``, lesson 02).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from patterns.capstone.service import (
     charge_order,
     ignore_trace,
 )
-from patterns.capstone.storage import Database, is_connection_lost
+from patterns.capstone.storage import CONNECT_TIMEOUT, Database, is_connection_lost
 from patterns.retry import retry
 from patterns.strategy import UnknownStrategyError, choose
 
@@ -38,10 +39,14 @@ __all__ = ["App", "ConfigError", "Settings", "bootstrap"]
 
 
 class ConfigError(ValueError):
-    """A missing or invalid setting; the message names the environment variable.
+    """A missing or malformed setting; the message names the setting.
 
-    The one error bad configuration raises: catch ``ConfigError`` and you have
-    them all, an unknown gateway name included.
+    The one error :class:`Settings` raises: catch ``ConfigError`` and you have
+    them all, an unknown gateway name included. Settings checks the form of
+    each value, not whether the URLs lead anywhere: a database that refuses
+    the connection stops :func:`bootstrap` with psycopg's ``OperationalError``,
+    and a gateway nobody answers at shows only when the first order is
+    charged (it stays ``pending``).
     """
 
 
@@ -61,6 +66,8 @@ class Settings:
     gateway_timeout: float = 2.0  # seconds to wait for the gateway's answer
     gateway_attempts: int = 6
     database_attempts: int = 5
+    #: Whole seconds one database connection attempt may wait for the server.
+    database_connect_timeout: int = CONNECT_TIMEOUT
     #: How long a pending order is retried; keep it below the provider's
     #: idempotency-key retention (see ``patterns.capstone.service``).
     settle_within: timedelta = SETTLE_WITHIN
@@ -90,6 +97,13 @@ class Settings:
                     f"{name} must be a whole number of at least 1, got {attempts!r}; "
                     "set it to 1 for one try and no retry, or higher to retry"
                 )
+        timeout = self.database_connect_timeout
+        if type(timeout) is not int or timeout < 2:
+            raise ConfigError(
+                f"database_connect_timeout must be a whole number of seconds, at least 2 "
+                f"(libpq's minimum), got {timeout!r}; it bounds how long each connection "
+                "attempt waits for the database server"
+            )
         if not isinstance(self.settle_within, timedelta) or self.settle_within <= timedelta(0):
             raise ConfigError(
                 f"settle_within must be a positive timedelta, got {self.settle_within!r}; "
@@ -156,9 +170,13 @@ def bootstrap(
         database = Database(
             settings.database_url,
             # Reconnecting after a killed session is quick: 4 pauses of at most
-            # 0.05 + 0.1 + 0.2 + 0.4 s. A failover or restart usually takes far longer
-            # (Amazon RDS documents 60-120 s for a Multi-AZ instance failover): an
-            # outage to page someone about, not to retry through here.
+            # 0.05 + 0.1 + 0.2 + 0.4 s, and each of the 5 attempts waits at most
+            # connect_timeout (2 s) for a server that does not answer: with the
+            # defaults, 10.75 s in the worst case. A failover or restart usually
+            # takes far longer (Amazon RDS documents 60-120 s for a Multi-AZ
+            # instance failover): an outage to page someone about, not to retry
+            # through here.
+            connect_timeout=settings.database_connect_timeout,
             retry=retry(
                 max_attempts=settings.database_attempts,
                 base_delay=0.05,

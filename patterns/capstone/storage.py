@@ -17,7 +17,8 @@ What is here:
   runs a unit of work under a retry policy (lesson 07) that reconnects when
   the server dropped the connection: a killed session (an administrator's
   ``pg_terminate_backend``); a failover or restart outlasts the policy
-  ``bootstrap`` gives it (at most 0.75 s of pauses).
+  ``bootstrap`` gives it (at most 0.75 s of pauses, plus up to
+  :data:`CONNECT_TIMEOUT` seconds of waiting for each connection attempt).
 
 When not to use ``Database``: with several threads, use a
 ``psycopg_pool.ConnectionPool`` with ``check=ConnectionPool.check_connection``,
@@ -40,6 +41,7 @@ from patterns.money import Money
 from patterns.retry import RetryPolicy
 
 __all__ = [
+    "CONNECT_TIMEOUT",
     "SCHEMA",
     "Database",
     "OrderConflict",
@@ -255,13 +257,21 @@ def is_connection_lost(error: BaseException) -> bool:
 
 Connect = Callable[..., psycopg.Connection[Any]]
 
+#: Seconds one connection attempt may wait for the server (libpq's
+#: ``connect_timeout``, whole seconds, at least 2). Without it psycopg waits up to
+#: 130 s for a server that accepts the connection and never answers.
+#: https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNECT-CONNECT-TIMEOUT
+CONNECT_TIMEOUT = 2
+
 
 class Database:
     """The service's one connection, reopened when the server drops it.
 
     ``url`` and ``application_name`` say where to connect and how the
     session shows in ``pg_stat_activity``; ``retry`` is the policy for
-    ``run`` (its ``retry_on`` should be :func:`is_connection_lost`).
+    ``run`` (its ``retry_on`` should be :func:`is_connection_lost`);
+    ``connect_timeout`` bounds each connection attempt, in whole seconds
+    (libpq counts it per address the host name resolves to).
     """
 
     def __init__(
@@ -270,11 +280,13 @@ class Database:
         *,
         retry: RetryPolicy,
         application_name: str = "checkout",
+        connect_timeout: int = CONNECT_TIMEOUT,
         connect: Connect = psycopg.connect,
     ) -> None:
         self._url = url
         self._retry = retry
         self._application_name = application_name
+        self._connect_timeout = connect_timeout
         self._connect = connect
         self._conn: psycopg.Connection[Any] | None = None
         #: How often a dropped connection was replaced: a number to watch in production.
@@ -283,6 +295,11 @@ class Database:
     @property
     def application_name(self) -> str:
         return self._application_name
+
+    @property
+    def connect_timeout(self) -> int:
+        """Seconds one connection attempt may wait before it fails."""
+        return self._connect_timeout
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -299,7 +316,10 @@ class Database:
             # Autocommit plus explicit transaction() blocks (see POSTGRES.md):
             # nothing stays open between units of work.
             self._conn = self._connect(
-                self._url, autocommit=True, application_name=self._application_name
+                self._url,
+                autocommit=True,
+                application_name=self._application_name,
+                connect_timeout=self._connect_timeout,
             )
         return self._conn
 
