@@ -730,9 +730,10 @@ def test_without_an_rng_the_pauses_come_from_a_fresh_random(ex07: ModuleType) ->
         result = ex07.call_with_retry(func, **settings, sleep=fake.sleep, clock=fake.clock,
                                       wall_clock=fake.wall)  # fmt: skip
     except Exception as error:
+        used_none = "NoneType" in str(error)  # None.uniform(), or None where a Random goes
+        why = "; rng=None means a fresh random.Random(), made once before the first attempt"
         raise AssertionError(
-            f"{call}, with no rng, raised {type(error).__name__}: {error}; "
-            "rng=None means a fresh random.Random(), made once before the first attempt"
+            f"{call}, with no rng, raised {type(error).__name__}: {error}{why if used_none else ''}"
         ) from None
     within = all(0 <= pause <= top for pause, top in zip(fake.sleeps, ceilings, strict=False))
     drawn = len(fake.sleeps) == len(ceilings) and within and any(p > 0 for p in fake.sleeps)
