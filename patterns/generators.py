@@ -314,14 +314,15 @@ def stream_rows(
     """Yield the rows of ``query`` one at a time, fetched from the server ``size`` at a time.
 
     The rows are read inside a transaction that this generator owns. Stopping
-    early is not enough: after a ``break`` or an ``islice`` the generator is
-    only suspended and the connection still locked by psycopg in this process
-    (whether or not the server has finished sending the rows).
-    *Closing* it cancels the query: ``.close()``, or
-    ``with contextlib.closing(stream_rows(...)) as rows:`` (in CPython, also
-    dropping the last reference to it). The cancelled query aborts the
-    transaction; because this generator owns it, it is rolled back and the
-    connection is clean again for the next query.
+    early is not closing: after a ``break`` or an ``islice``, a generator
+    still referred to (a variable, an attribute) is only suspended, and the
+    connection stays locked by psycopg in this process (whether or not the
+    server has finished sending the rows). Close it: ``.close()``, or
+    ``with contextlib.closing(stream_rows(...)) as rows:``. (CPython also
+    closes it when the last reference goes, but do not count on that.)
+    Closing cancels the query if the server is still sending it, which
+    aborts the transaction; because this generator owns the transaction, it
+    is rolled back either way and the connection is clean for the next query.
 
     While the generator is alive (started, neither exhausted nor closed) the
     connection is busy: any other query on it, from this thread or another,

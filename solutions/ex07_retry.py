@@ -29,6 +29,8 @@ own, from ``patterns.retry``: seconds or an HTTP date, read as UTC).
    * after a transient failure, if that was attempt ``max_attempts``, give up;
    * otherwise draw ``full_jitter_delay(...)`` (always, so the schedule is
      reproducible) and read ``asked = retry_after_seconds(error, wall_clock())``;
+   * the draws come from ``rng``; ``rng=None`` (the default) means a fresh
+     ``random.Random()``, made once before the first attempt;
    * ``Retry-After`` is a floor, never cut short: coming back before the
      server asked defeats it. The pause is ``max(drawn, asked)``, and if
      ``asked`` is more than ``max_delay``, give up at once;

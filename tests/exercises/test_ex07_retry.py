@@ -16,7 +16,6 @@ fake time (``patterns.lab.FakeTime``) records every pause, so nothing sleeps.
 from __future__ import annotations
 
 import functools
-import gc
 import math
 import random
 import re
@@ -35,12 +34,6 @@ from hypothesis import strategies as st
 from patterns.course.grading import call_repr, grading_settings, load_graded
 from patterns.retry import retry_after_seconds
 from tests.retry_fakes import EPOCH, FakeTime, status_error
-
-# What is alive now (pytest, httpx, Hypothesis: tens of thousands of objects) lives
-# as long as this short grading process. Freezing it spares every garbage
-# collection from walking it again (Hypothesis forces one, pytest another at exit,
-# and the generated cases trigger more): about a fifth of a check's time.
-gc.freeze()
 
 # A fixed, fast profile: the same examples on every run, nothing stored on disk.
 FAST = grading_settings(25)
@@ -712,6 +705,41 @@ def test_retry_after_as_a_date_is_read_with_the_wall_clock(ex07: ModuleType) -> 
     assert result == "ok" and fake.sleeps == [25.0], (
         f"{call} against a 503 with Retry-After: {in_25_s}, wall_clock() = {EPOCH:.0f} "
         f"(25 s earlier), returned {result!r} after pauses {fake.sleeps}; expected [25.0]"
+    )
+
+
+@pytest.mark.hints(
+    "rng=None is the default: when no rng is given, make one `random.Random()` before the "
+    "loop and draw every pause from it.",
+)
+def test_without_an_rng_the_pauses_come_from_a_fresh_random(ex07: ModuleType) -> None:
+    """Called without rng (the default), call_with_retry still retries, each pause drawn below its ceiling."""
+    fake = FakeTime()
+    failures = iter([httpx.ConnectError("connection refused")] * 3)
+
+    def func() -> str:
+        error = next(failures, None)
+        if error is not None:
+            raise error
+        return "ok"
+
+    settings = {"base_delay": 1.0, "multiplier": 2.0, "max_delay": 3.0}
+    ceilings = [1.0, 2.0, 3.0]  # min(max_delay, base_delay * multiplier ** (attempt - 1))
+    call = call_repr("call_with_retry", "func", **settings)
+    try:
+        result = ex07.call_with_retry(func, **settings, sleep=fake.sleep, clock=fake.clock,
+                                      wall_clock=fake.wall)  # fmt: skip
+    except Exception as error:
+        used_none = "NoneType" in str(error)  # None.uniform(), or None where a Random goes
+        why = "; rng=None means a fresh random.Random(), made once before the first attempt"
+        raise AssertionError(
+            f"{call}, with no rng, raised {type(error).__name__}: {error}{why if used_none else ''}"
+        ) from None
+    within = all(0 <= pause <= top for pause, top in zip(fake.sleeps, ceilings, strict=False))
+    drawn = len(fake.sleeps) == len(ceilings) and within and any(p > 0 for p in fake.sleeps)
+    assert result == "ok" and drawn, (
+        f"{call}, with no rng, against 3 ConnectErrors then 'ok', returned {result!r} after "
+        f"pauses {fake.sleeps}; expected 'ok' after 3 pauses drawn between 0 and {ceilings}"
     )
 
 
