@@ -8,7 +8,9 @@ and ``REPOSITORY`` to see what was sent and saved), which ties them to how
 the module imports each one. Refactor it to constructor injection:
 
 * ``PasswordResets(*, accounts, mailer, clock, new_token)``, all required
-  keyword arguments (a default would be a hidden dependency again): an
+  keyword arguments (each is a part, and a default that supplies a part
+  would be a hidden dependency again; plain data, like the empty
+  ``accounts=()`` of ``compose`` and ``InMemoryAccounts``, may have one): an
   ``Accounts`` repository, a ``Mailer``, a clock (a callable returning an
   aware ``datetime``) and ``new_token`` (a callable returning a fresh token
   string). The methods use only these, never a global.

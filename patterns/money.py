@@ -16,9 +16,10 @@ The API is deliberately small:
   ``multiply``) and a result past the limit raises ``MoneyError``.
 * ``Money.parse(value, currency)``: the boundary. Accepts ``str``,
   ``Decimal`` or ``int`` (whole major units); refuses ``float``, NaN,
-  infinities, more decimal places than the currency has, absurdly large
-  amounts, strings longer than ``MAX_AMOUNT_CHARACTERS`` and, unless
-  allowed, zero and negatives.
+  infinities, a non-zero digit past the currency's decimal places (zeros
+  there are dropped: ``"5.000"`` is 5.00 EUR), absurdly large amounts,
+  strings longer than ``MAX_AMOUNT_CHARACTERS`` and, unless allowed, zero
+  and negatives.
 * ``MoneyError``: the one exception bad amounts raise (a ``ValueError``), with
   a message saying what was wrong and what to send instead.
 

@@ -18,8 +18,10 @@ Write ``RefundEvent.from_payload`` so that ``events.parse(document)`` returns a
   at most one point that has digits on both sides (``"5.00"`` and ``"5"`` are
   read, ``"5."``, ``".5"`` and ``"1e3"`` are not), at most
   ``patterns.money.MAX_AMOUNT_CHARACTERS`` (40) characters once spaces around
-  it are stripped, with no more decimal places than the currency has; or a
-  number that is not a float (a JSON number is read exactly).
+  it are stripped, with no non-zero digit past the currency's decimal places
+  (``"5.000"`` is 5.00 EUR, ``"5.001"`` is refused); or a number that is not
+  a float (a JSON number is read exactly). Either way, at most
+  ``patterns.money.MAX_MINOR_UNITS`` (10**15) minor units.
   ``payload.money`` checks all of this, with a message for each rule;
 * ``reason``: field ``reason``, one of ``REFUND_REASONS``;
 * ``note``: field ``note``, optional, but REQUIRED when the reason is
