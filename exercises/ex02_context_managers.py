@@ -1,9 +1,11 @@
 """Exercise 02: a context manager around a real PostgreSQL resource, an advisory lock.
 
-An advisory lock is a mutex keyed by a number that lives in the database server: two
-workers that both run ``with advisory_lock(conn, 42):`` never run their blocks
-at the same time, even on different machines. The checkout service uses one so
-that a nightly job and a manual rerun cannot settle the same payments twice.
+An advisory lock is a mutex keyed by a number, kept by the PostgreSQL server for
+one database: two workers connected to the same database that both run
+``with advisory_lock(conn, 42):`` never run their blocks at the same time, even
+on different machines (a session of another database on the same server gets its
+own lock 42). The checkout service uses one so that a nightly job and a manual
+rerun cannot settle the same payments twice.
 
 A session-level lock (``pg_advisory_lock``) is held until it is explicitly
 released (``pg_advisory_unlock``) or the session ends, so the release must run

@@ -186,8 +186,9 @@ def answer_quiz_and_ask_for_a_hint(page: Any) -> None:
     verdict = page.locator(".widget-vbox", has_text="behaviours fail").first
     verdict.get_by_role("button", name="show hint").click()
     page.wait_for_timeout(300)
-    # The stub fails ex00's first behaviour, whose test carries one hint of its own.
-    assert "ex00, hint 1 of 1 (for: The shares add up" in verdict.inner_text(), (
+    # The stub fails ex00's first behaviour, whose test carries one hint of its own,
+    # followed by the three general ones.
+    assert "ex00, hint 1 of 4 (for: The shares add up" in verdict.inner_text(), (
         "the hint button showed no hint aimed at the failing behaviour"
     )
 

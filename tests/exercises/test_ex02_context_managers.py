@@ -18,10 +18,12 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from patterns.course.grading import call_repr, grading_settings, load_graded
+from patterns.course.grading import Named, call_repr, grading_settings, load_graded
 from patterns.lab import TemporaryServer
 
 KEY = 4242
+#: The graded connection, as failure messages name it: advisory_lock(conn, 4242).
+CONN = Named("conn")
 OTHER_KEY = 4343
 
 
@@ -88,7 +90,7 @@ def test_the_lock_is_held_inside_the_block(
     ex02: ModuleType, conn: psycopg.Connection[Any], observer: psycopg.Connection[Any]
 ) -> None:
     """Inside the block, a second connection sees the lock held by your session."""
-    call = call_repr("advisory_lock", "conn", KEY)
+    call = call_repr("advisory_lock", CONN, KEY)
     with ex02.advisory_lock(conn, KEY):
         held = holders(observer, KEY)
         assert held == [conn.info.backend_pid], (
@@ -107,7 +109,7 @@ def test_the_lock_is_released_after_a_normal_exit(
     """After the block ends normally, the lock is free for other sessions."""
     with ex02.advisory_lock(conn, KEY):
         pass
-    assert_released(observer, KEY, f"after `with {call_repr('advisory_lock', 'conn', KEY)}:`")
+    assert_released(observer, KEY, f"after `with {call_repr('advisory_lock', CONN, KEY)}:`")
 
 
 def test_the_lock_is_released_and_the_error_propagates_on_an_exception(
@@ -188,7 +190,7 @@ def test_non_blocking_raises_lock_busy_when_another_session_holds_it(
 ) -> None:
     """blocking=False raises LockBusy at once, naming the key, when another session holds it."""
     observer.execute("SELECT pg_advisory_lock(%s)", (KEY,))
-    call = call_repr("advisory_lock", "conn", KEY, blocking=False)
+    call = call_repr("advisory_lock", CONN, KEY, blocking=False)
     ran = False
     try:
         with ex02.advisory_lock(conn, KEY, blocking=False):
@@ -215,7 +217,7 @@ def test_blocking_waits_until_the_other_session_releases_the_lock(
 ) -> None:
     """blocking=True (the default) waits while another session holds the lock, then runs the block."""
     observer.execute("SELECT pg_advisory_lock(%s)", (KEY,))
-    call = call_repr("advisory_lock", "conn", KEY)
+    call = call_repr("advisory_lock", CONN, KEY)
     outcome: list[str] = []
 
     def worker() -> None:
@@ -259,7 +261,7 @@ def test_refuses_a_key_that_is_not_a_bigint(
 ) -> None:
     """A key that is not an int in PostgreSQL's bigint range (or is a bool) raises ValueError before locking."""
     entered = False
-    call = call_repr("advisory_lock", "conn", key)
+    call = call_repr("advisory_lock", CONN, key)
     try:
         with ex02.advisory_lock(conn, key):
             entered = True
@@ -330,7 +332,7 @@ def test_the_ends_of_the_bigint_range_are_valid_keys(
     ex02: ModuleType, conn: psycopg.Connection[Any], observer: psycopg.Connection[Any], key: int
 ) -> None:
     """The smallest and largest bigint (and 0) are keys like any other: held inside, free after."""
-    call = call_repr("advisory_lock", "conn", key)
+    call = call_repr("advisory_lock", CONN, key)
     try:
         with ex02.advisory_lock(conn, key):
             held = keys_held_by(observer, conn.info.backend_pid)
@@ -402,7 +404,7 @@ def test_any_nesting_of_locks_holds_exactly_the_keys_of_the_open_blocks(
             if step[0] == "lock":
                 _, key, blocking = step
                 blocking = blocking and key not in other_holds  # never wait for ever
-                call = call_repr("advisory_lock", "conn", key, blocking=blocking)
+                call = call_repr("advisory_lock", CONN, key, blocking=blocking)
                 done.append(f"enter `with {call}:`")
                 manager = ex02.advisory_lock(conn, key, blocking=blocking)
                 try:

@@ -1,6 +1,6 @@
 """ex02 wrong: True is accepted as a key (it is an int in Python), although the spec refuses a bool.
 
-grader says: advisory_lock('conn', True) raised UndefinedFunction: function pg_advisory_lock(boolean) does not exist; it should raise ValueError before asking the database
+grader says: advisory_lock(conn, True) raised UndefinedFunction: function pg_advisory_lock(boolean) does not exist; it should raise ValueError before asking the database
 """
 
 from __future__ import annotations
