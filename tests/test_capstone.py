@@ -706,15 +706,20 @@ def test_a_402_declines_the_order_for_good_and_is_never_sent_again(
 
 @pytest.mark.parametrize("status", [400, 422])
 @respx.mock(base_url="http://gateway.test")
-def test_a_400_or_422_declines_the_order(
+def test_a_400_or_422_sends_every_order_to_review_not_declined(
     respx_mock: respx.MockRouter, database: Database, observer: psycopg.Connection[Any], status: int
 ) -> None:
-    respx_mock.post("/charges").respond(status, json={"error": "amount too small"})
+    """A rejected *request* is most often our bug: no customer is told their card was refused."""
+    route = respx_mock.post("/charges").respond(status, json={"error": "missing parameter: amount"})
     with httpx.Client(base_url="http://gateway.test") as client:
-        summary = http_service(database, client).run([event()])
-    assert summary.outcomes == {"declined": 1}
+        service = http_service(database, client)
+        summary = service.run([event("A-1"), event("A-2")])
+        assert service.settle_pending().outcomes == {}
+    assert summary.outcomes == {"review": 2}, "a broken request must not decline the orders"
     assert summary.reasons["A-1"].startswith(f"the gateway answered {status}")
-    assert stored(observer)[0] == "declined"
+    assert "not a refusal of this payment" in summary.reasons["A-1"]
+    assert stored(observer, "A-1")[0] == stored(observer, "A-2")[0] == "review"
+    assert route.call_count == 2, "an order in review must not be charged again"
 
 
 @respx.mock(base_url="http://gateway.test")
