@@ -20,6 +20,7 @@ import httpx
 import psycopg
 import pytest
 import respx
+from psycopg.conninfo import make_conninfo
 
 from patterns.capstone import (
     CHECKOUT_EVENTS,
@@ -397,7 +398,6 @@ def test_only_session_ending_errors_count_as_lost() -> None:
         psycopg.errors.SerializationFailure(),
         psycopg.errors.LockNotAvailable(),
         psycopg.errors.DiskFull(),
-        psycopg.errors.TooManyConnections(),
         psycopg.errors.OutOfMemory(),
         psycopg.errors.UniqueViolation(),
         ConnectionError("not psycopg"),
@@ -836,6 +836,27 @@ def test_bad_database_credentials_stop_bootstrap_after_bounded_attempts(
     assert refused.value.sqlstate is None and is_connection_lost(refused.value)
     assert 'role "nobody" does not exist' in str(refused.value)
     assert len(pauses) == 2 and "gave up after 3 attempts" in " ".join(refused.value.__notes__)
+
+
+def test_too_many_connections_is_raised_while_connecting_so_it_is_retried(
+    postgres_server: TemporaryServer,
+) -> None:
+    """53300 comes while opening a connection, where psycopg gives no SQLSTATE: counted as lost."""
+    with psycopg.connect(postgres_server.url, autocommit=True) as admin:
+        admin.execute("CREATE ROLE crowded LOGIN CONNECTION LIMIT 0")
+        try:
+            pauses: list[float] = []
+            crowded = Database(
+                make_conninfo(postgres_server.url, user="crowded"),
+                retry=no_wait_policy(pauses, attempts=3, on=is_connection_lost),
+            )
+            with pytest.raises(psycopg.OperationalError) as refused:
+                crowded.run(lambda uow: None)
+        finally:
+            admin.execute("DROP ROLE crowded")
+    assert 'too many connections for role "crowded"' in str(refused.value)
+    assert refused.value.sqlstate is None and is_connection_lost(refused.value)
+    assert len(pauses) == 2, "retried like any error met while opening a connection"
 
 
 @pytest.mark.parametrize("bad", [0, 1, -2, 2.5, True, "2"])

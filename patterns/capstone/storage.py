@@ -227,8 +227,9 @@ class UnitOfWork:
 
 #: SQLSTATEs that end or refuse the session itself, outside class 08 (connection
 #: exception): admin_shutdown (``pg_terminate_backend``, a fast shutdown),
-#: crash_shutdown, cannot_connect_now (the server is still starting up).
-#: https://www.postgresql.org/docs/current/errcodes-appendix.html
+#: crash_shutdown, cannot_connect_now (the server is still starting up; psycopg
+#: raises that one while connecting, without a SQLSTATE, so it is listed for
+#: completeness). https://www.postgresql.org/docs/current/errcodes-appendix.html
 _SESSION_ENDED = frozenset({"57P01", "57P02", "57P03"})
 
 
@@ -236,18 +237,23 @@ def is_connection_lost(error: BaseException) -> bool:
     """Worth reconnecting and running the unit of work again?
 
     Yes when the session is gone or could not be opened: a psycopg error
-    with no SQLSTATE (the client could not reach the server, or the socket
-    closed), SQLSTATE class 08 (connection exception), or the server ending
-    the session (``AdminShutdown`` after ``pg_terminate_backend``,
-    ``CrashShutdown``, ``CannotConnectNow`` during a restart).
+    with no SQLSTATE, SQLSTATE class 08 (connection exception), or the server
+    ending the session (``AdminShutdown`` after ``pg_terminate_backend``,
+    ``CrashShutdown``).
+
+    The blind spot: psycopg raises every error met while *opening* a
+    connection without a SQLSTATE, whatever the server said, so all of them
+    count as lost and are retried, as often as the policy allows: a server
+    out of reach or still starting, but also a wrong password, an unknown
+    user, a missing database or too many connections, which waiting rarely
+    cures.
 
     No for everything else, including the rest of ``psycopg.OperationalError``,
     which in psycopg 3 also covers ``QueryCanceled`` (a statement timeout),
     ``DeadlockDetected``, ``SerializationFailure``, ``LockNotAvailable``,
-    ``DiskFull``, ``TooManyConnections``: reconnecting does not cure those, and
-    a statement that timed out would time out again. (A serialization failure
-    is worth retrying, but as a transaction retry, not a reconnect: another
-    policy.)
+    ``DiskFull``: reconnecting does not cure those, and a statement that timed
+    out would time out again. (A serialization failure is worth retrying, but
+    as a transaction retry, not a reconnect: another policy.)
     """
     if not isinstance(error, psycopg.OperationalError):
         return False
