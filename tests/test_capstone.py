@@ -900,6 +900,36 @@ def test_a_server_that_never_answers_costs_one_connect_timeout_per_attempt() -> 
     assert 1.9 <= waited < 10, f"the attempt took {waited:.1f} s; expected about 2 s"
 
 
+def test_connect_timeout_starts_only_after_the_host_name_is_resolved(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """psycopg looks the host name up itself, before the wait that connect_timeout bounds:
+    a slow resolver adds its time to every attempt (the notebook's "at worst" says so)."""
+    events: list[str] = []
+    real_lookup, real_wait = socket.getaddrinfo, psycopg.waiting.wait_conn
+
+    def lookup(host: str, *args: Any, **kwargs: Any) -> Any:
+        events.append(f"look up {host}")
+        return real_lookup("127.0.0.1", *args, **kwargs)
+
+    def timed_wait(gen: Any, interval: float = 0.0, timeout: float | None = None) -> Any:
+        events.append(f"wait at most {timeout} s")
+        return real_wait(gen, interval=interval, timeout=timeout)
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    monkeypatch.setattr(psycopg.waiting, "wait_conn", timed_wait)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # free once closed: nothing listens there
+    db = Database(
+        f"postgresql://shop@db.test:{port}/shop",
+        retry=no_wait_policy([], attempts=1, on=is_connection_lost),
+    )
+    with pytest.raises(psycopg.OperationalError):
+        db.run(lambda uow: None)
+    assert events == ["look up db.test", "wait at most 2 s"], "the lookup is outside the timed wait"
+
+
 def test_an_unreachable_gateway_passes_bootstrap_and_leaves_the_first_order_pending(
     postgres_server: TemporaryServer, observer: psycopg.Connection[Any]
 ) -> None:

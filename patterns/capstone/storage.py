@@ -18,7 +18,8 @@ What is here:
   the server dropped the connection: a killed session (an administrator's
   ``pg_terminate_backend``); a failover or restart outlasts the policy
   ``bootstrap`` gives it (at most 0.75 s of pauses, plus up to
-  :data:`CONNECT_TIMEOUT` seconds of waiting for each connection attempt).
+  :data:`CONNECT_TIMEOUT` seconds of waiting for each connection attempt,
+  plus the host name lookup, which that timeout does not bound).
 
 When not to use ``Database``: with several threads, use a
 ``psycopg_pool.ConnectionPool`` with ``check=ConnectionPool.check_connection``,
@@ -265,7 +266,8 @@ Connect = Callable[..., psycopg.Connection[Any]]
 
 #: Seconds one connection attempt may wait for the server (libpq's
 #: ``connect_timeout``, whole seconds, at least 2). Without it psycopg waits up to
-#: 130 s for a server that accepts the connection and never answers.
+#: 130 s for a server that accepts the connection and never answers. It does not
+#: cover resolving the host name, which psycopg does first (``socket.getaddrinfo``).
 #: https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNECT-CONNECT-TIMEOUT
 CONNECT_TIMEOUT = 2
 
@@ -277,7 +279,8 @@ class Database:
     session shows in ``pg_stat_activity``; ``retry`` is the policy for
     ``run`` (its ``retry_on`` should be :func:`is_connection_lost`);
     ``connect_timeout`` bounds each connection attempt, in whole seconds
-    (libpq counts it per address the host name resolves to).
+    (counted per address the host name resolves to; resolving the name comes
+    before, and is not bounded by it).
     """
 
     def __init__(
