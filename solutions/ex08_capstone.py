@@ -9,7 +9,8 @@ policy)``. The version below works on a good day, and it even sends an
   comes after the client's timeout). The client cannot tell; the retry
   policy tries again, with a *new* key, and the gateway, seeing a new key,
   charges again;
-* an order the gateway refused for too long is tried again later by
+* an order the gateway could not be reached for (503s, timeouts) until the
+  policy gave up stays ``pending``, and is tried again later by
   ``settle_pending()``; that call, too, draws a new key.
 
 Fix ``charge_order`` so that every attempt for one order, now or later, in

@@ -20,6 +20,7 @@ import httpx
 import psycopg
 import pytest
 import respx
+from psycopg.conninfo import make_conninfo
 
 from patterns.capstone import (
     CHECKOUT_EVENTS,
@@ -397,7 +398,6 @@ def test_only_session_ending_errors_count_as_lost() -> None:
         psycopg.errors.SerializationFailure(),
         psycopg.errors.LockNotAvailable(),
         psycopg.errors.DiskFull(),
-        psycopg.errors.TooManyConnections(),
         psycopg.errors.OutOfMemory(),
         psycopg.errors.UniqueViolation(),
         ConnectionError("not psycopg"),
@@ -706,15 +706,20 @@ def test_a_402_declines_the_order_for_good_and_is_never_sent_again(
 
 @pytest.mark.parametrize("status", [400, 422])
 @respx.mock(base_url="http://gateway.test")
-def test_a_400_or_422_declines_the_order(
+def test_a_400_or_422_sends_every_order_to_review_not_declined(
     respx_mock: respx.MockRouter, database: Database, observer: psycopg.Connection[Any], status: int
 ) -> None:
-    respx_mock.post("/charges").respond(status, json={"error": "amount too small"})
+    """A rejected *request* is most often our bug: no customer is told their card was refused."""
+    route = respx_mock.post("/charges").respond(status, json={"error": "missing parameter: amount"})
     with httpx.Client(base_url="http://gateway.test") as client:
-        summary = http_service(database, client).run([event()])
-    assert summary.outcomes == {"declined": 1}
+        service = http_service(database, client)
+        summary = service.run([event("A-1"), event("A-2")])
+        assert service.settle_pending().outcomes == {}
+    assert summary.outcomes == {"review": 2}, "a broken request must not decline the orders"
     assert summary.reasons["A-1"].startswith(f"the gateway answered {status}")
-    assert stored(observer)[0] == "declined"
+    assert "not a refusal of this payment" in summary.reasons["A-1"]
+    assert stored(observer, "A-1")[0] == stored(observer, "A-2")[0] == "review"
+    assert route.call_count == 2, "an order in review must not be charged again"
 
 
 @respx.mock(base_url="http://gateway.test")
@@ -833,6 +838,27 @@ def test_bad_database_credentials_stop_bootstrap_after_bounded_attempts(
     assert len(pauses) == 2 and "gave up after 3 attempts" in " ".join(refused.value.__notes__)
 
 
+def test_too_many_connections_is_raised_while_connecting_so_it_is_retried(
+    postgres_server: TemporaryServer,
+) -> None:
+    """53300 comes while opening a connection, where psycopg gives no SQLSTATE: counted as lost."""
+    with psycopg.connect(postgres_server.url, autocommit=True) as admin:
+        admin.execute("CREATE ROLE crowded LOGIN CONNECTION LIMIT 0")
+        try:
+            pauses: list[float] = []
+            crowded = Database(
+                make_conninfo(postgres_server.url, user="crowded"),
+                retry=no_wait_policy(pauses, attempts=3, on=is_connection_lost),
+            )
+            with pytest.raises(psycopg.OperationalError) as refused:
+                crowded.run(lambda uow: None)
+        finally:
+            admin.execute("DROP ROLE crowded")
+    assert 'too many connections for role "crowded"' in str(refused.value)
+    assert refused.value.sqlstate is None and is_connection_lost(refused.value)
+    assert len(pauses) == 2, "retried like any error met while opening a connection"
+
+
 @pytest.mark.parametrize("bad", [0, 1, -2, 2.5, True, "2"])
 def test_a_connect_timeout_below_two_or_not_whole_raises_config_error(bad: object) -> None:
     """libpq honours whole seconds, at least 2; anything else is refused, naming the setting."""
@@ -872,6 +898,36 @@ def test_a_server_that_never_answers_costs_one_connect_timeout_per_attempt() -> 
         waited = time.monotonic() - started
     assert db.connect_timeout == 2 and is_connection_lost(timed_out.value)
     assert 1.9 <= waited < 10, f"the attempt took {waited:.1f} s; expected about 2 s"
+
+
+def test_connect_timeout_starts_only_after_the_host_name_is_resolved(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """psycopg looks the host name up itself, before the wait that connect_timeout bounds:
+    a slow resolver adds its time to every attempt (the notebook's "at worst" says so)."""
+    events: list[str] = []
+    real_lookup, real_wait = socket.getaddrinfo, psycopg.waiting.wait_conn
+
+    def lookup(host: str, *args: Any, **kwargs: Any) -> Any:
+        events.append(f"look up {host}")
+        return real_lookup("127.0.0.1", *args, **kwargs)
+
+    def timed_wait(gen: Any, interval: float = 0.0, timeout: float | None = None) -> Any:
+        events.append(f"wait at most {timeout} s")
+        return real_wait(gen, interval=interval, timeout=timeout)
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    monkeypatch.setattr(psycopg.waiting, "wait_conn", timed_wait)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # free once closed: nothing listens there
+    db = Database(
+        f"postgresql://shop@db.test:{port}/shop",
+        retry=no_wait_policy([], attempts=1, on=is_connection_lost),
+    )
+    with pytest.raises(psycopg.OperationalError):
+        db.run(lambda uow: None)
+    assert events == ["look up db.test", "wait at most 2 s"], "the lookup is outside the timed wait"
 
 
 def test_an_unreachable_gateway_passes_bootstrap_and_leaves_the_first_order_pending(

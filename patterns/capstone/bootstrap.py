@@ -1,7 +1,8 @@
 """The composition root: the one place that builds the checkout's real collaborators.
 
-The service receives them (lesson 04); the connection itself is opened later, by
-the :class:`Database` built here, on first use and after every drop.
+The service receives them (lesson 04); the connection itself is opened by the
+:class:`Database` built here: first while ``bootstrap`` creates the tables, and
+again after every drop.
 ``bootstrap(settings)`` reads nothing global: configuration arrives as
 :class:`Settings` (from the environment with :meth:`Settings.from_env`), and
 what tests and notebooks replace (``sleep``, the random source, the charge step,
@@ -172,10 +173,11 @@ def bootstrap(
             # Reconnecting after a killed session is quick: 4 pauses of at most
             # 0.05 + 0.1 + 0.2 + 0.4 s, and each of the 5 attempts waits at most
             # connect_timeout (2 s) for a server that does not answer: with the
-            # defaults, 10.75 s in the worst case. A failover or restart usually
-            # takes far longer (Amazon RDS documents 60-120 s for a Multi-AZ
-            # instance failover): an outage to page someone about, not to retry
-            # through here.
+            # defaults, 10.75 s in the worst case, plus the time to resolve the
+            # host name, which connect_timeout does not bound. A failover or
+            # restart usually takes far longer (Amazon RDS documents 60-120 s for
+            # a Multi-AZ instance failover): an outage to page someone about, not
+            # to retry through here.
             connect_timeout=settings.database_connect_timeout,
             retry=retry(
                 max_attempts=settings.database_attempts,

@@ -18,13 +18,21 @@ How a charge can end, besides ``paid``:
   a dropped connection) that outlasted the policy: the order stays
   ``pending`` and :meth:`CheckoutService.settle_pending` tries it again later,
   with the same key;
-* a **refusal** (HTTP 400, 402 or 422: the provider judged this payment and
-  said no, a declined card for one): ``declined``, with the provider's answer
-  as the reason. Never charged again: waiting does not change that answer
-  (Stripe even replays it to a retry with the same key, once the request ran);
-* anything else that will not pass by waiting (an answer we cannot trust, a
-  401 for our own bad credentials, a 500): ``review``, with the reason. A
-  person checks the provider's statement before anything is charged again.
+* a **refusal** (HTTP 402: the provider judged this payment and said no, a
+  declined card for one): ``declined``, with the provider's answer as the
+  reason. Never charged again: waiting does not change that answer (Stripe
+  even replays it to a retry with the same key, once the request ran);
+* anything else that will not pass by waiting: ``review``, with the reason. A
+  person checks the provider's statement before anything is charged again,
+  and the customer is not told their payment was refused. That covers a 400
+  (the provider did not accept our *request*: most often a bug of ours, a
+  missing or renamed field, which would otherwise decline every order), a
+  422 (its meaning depends on the provider; the course's flaky gateway uses
+  it for a key reused with another body), a 401 for our own bad
+  credentials, a 500, an answer we cannot trust.
+  Stripe's status table (https://docs.stripe.com/api/errors) draws that
+  line: a 400 means the request itself was unacceptable (often a missing
+  parameter), a 402 that the parameters were valid and the payment failed.
 
 A pending order is retried only while the provider still remembers its key.
 Stripe keeps keys at least 24 hours
@@ -67,10 +75,11 @@ __all__ = [
 
 Outcome = Literal["paid", "already paid", "pending", "declined", "review", "rejected"]
 
-#: HTTP statuses with which a provider refuses this payment itself: a malformed or
-#: invalid request (400, 422) or a payment that failed, a declined card (402).
-#: Other 4xx (401, 403, 404...) are about our side (credentials, URL), not the order.
-DECLINING_STATUSES: Final = frozenset({400, 402, 422})
+#: HTTP statuses with which a provider refuses this payment itself: 402, a valid
+#: request for a payment that failed (a declined card). Not 400 or 422: those say
+#: our request was wrong (a bug of ours would decline every order and tell every
+#: customer so), and go to ``review`` with the other 4xx (401, 403, 404...).
+DECLINING_STATUSES: Final = frozenset({402})
 
 #: The default of ``settle_within``: below Stripe's 24-hour key retention, with a margin.
 SETTLE_WITHIN: Final = timedelta(hours=23)

@@ -18,7 +18,8 @@ What is here:
   the server dropped the connection: a killed session (an administrator's
   ``pg_terminate_backend``); a failover or restart outlasts the policy
   ``bootstrap`` gives it (at most 0.75 s of pauses, plus up to
-  :data:`CONNECT_TIMEOUT` seconds of waiting for each connection attempt).
+  :data:`CONNECT_TIMEOUT` seconds of waiting for each connection attempt,
+  plus the host name lookup, which that timeout does not bound).
 
 When not to use ``Database``: with several threads, use a
 ``psycopg_pool.ConnectionPool`` with ``check=ConnectionPool.check_connection``,
@@ -227,8 +228,9 @@ class UnitOfWork:
 
 #: SQLSTATEs that end or refuse the session itself, outside class 08 (connection
 #: exception): admin_shutdown (``pg_terminate_backend``, a fast shutdown),
-#: crash_shutdown, cannot_connect_now (the server is still starting up).
-#: https://www.postgresql.org/docs/current/errcodes-appendix.html
+#: crash_shutdown, cannot_connect_now (the server is still starting up; psycopg
+#: raises that one while connecting, without a SQLSTATE, so it is listed for
+#: completeness). https://www.postgresql.org/docs/current/errcodes-appendix.html
 _SESSION_ENDED = frozenset({"57P01", "57P02", "57P03"})
 
 
@@ -236,18 +238,23 @@ def is_connection_lost(error: BaseException) -> bool:
     """Worth reconnecting and running the unit of work again?
 
     Yes when the session is gone or could not be opened: a psycopg error
-    with no SQLSTATE (the client could not reach the server, or the socket
-    closed), SQLSTATE class 08 (connection exception), or the server ending
-    the session (``AdminShutdown`` after ``pg_terminate_backend``,
-    ``CrashShutdown``, ``CannotConnectNow`` during a restart).
+    with no SQLSTATE, SQLSTATE class 08 (connection exception), or the server
+    ending the session (``AdminShutdown`` after ``pg_terminate_backend``,
+    ``CrashShutdown``).
+
+    The blind spot: psycopg raises every error met while *opening* a
+    connection without a SQLSTATE, whatever the server said, so all of them
+    count as lost and are retried, as often as the policy allows: a server
+    out of reach or still starting, but also a wrong password, an unknown
+    user, a missing database or too many connections, which waiting rarely
+    cures.
 
     No for everything else, including the rest of ``psycopg.OperationalError``,
     which in psycopg 3 also covers ``QueryCanceled`` (a statement timeout),
     ``DeadlockDetected``, ``SerializationFailure``, ``LockNotAvailable``,
-    ``DiskFull``, ``TooManyConnections``: reconnecting does not cure those, and
-    a statement that timed out would time out again. (A serialization failure
-    is worth retrying, but as a transaction retry, not a reconnect: another
-    policy.)
+    ``DiskFull``: reconnecting does not cure those, and a statement that timed
+    out would time out again. (A serialization failure is worth retrying, but
+    as a transaction retry, not a reconnect: another policy.)
     """
     if not isinstance(error, psycopg.OperationalError):
         return False
@@ -259,7 +266,8 @@ Connect = Callable[..., psycopg.Connection[Any]]
 
 #: Seconds one connection attempt may wait for the server (libpq's
 #: ``connect_timeout``, whole seconds, at least 2). Without it psycopg waits up to
-#: 130 s for a server that accepts the connection and never answers.
+#: 130 s for a server that accepts the connection and never answers. It does not
+#: cover resolving the host name, which psycopg does first (``socket.getaddrinfo``).
 #: https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNECT-CONNECT-TIMEOUT
 CONNECT_TIMEOUT = 2
 
@@ -271,7 +279,8 @@ class Database:
     session shows in ``pg_stat_activity``; ``retry`` is the policy for
     ``run`` (its ``retry_on`` should be :func:`is_connection_lost`);
     ``connect_timeout`` bounds each connection attempt, in whole seconds
-    (libpq counts it per address the host name resolves to).
+    (counted per address the host name resolves to; resolving the name comes
+    before, and is not bounded by it).
     """
 
     def __init__(

@@ -1,9 +1,10 @@
 """Grader for ex08: the checkout's charge step, safe to retry.
 
-Quick checks with a fake gateway that honours keys and loses or refuses the
-answers it is told to, then generated scenarios (several orders, each charged
-once or twice, the gateway answering 503, losing answers or charging) compared
-with a model of a correct charge step, then the course's bad day
+Quick checks with a fake gateway that honours keys and, for the requests it
+is told to, loses the answer or is unavailable, then generated scenarios
+(several orders, each charged once or twice, the gateway answering 503,
+losing answers or charging) compared with a model of a correct charge step,
+then the course's bad day
 (``patterns.capstone.chaos.run_scenario``) on the real flaky gateway and the
 real PostgreSQL, with the learner's ``charge_order`` injected into the real
 service, and the result checked with SQL. Backoff pauses are recorded, never
@@ -56,17 +57,17 @@ class Gateway(InMemoryGateway):
     """Honours keys like a real provider and records every key it was sent.
 
     ``lose`` lists the requests (1-based) whose answer is lost after charging
-    (a dropped connection); ``refuse`` those failing before charging (a 503).
+    (a dropped connection); ``unavailable`` those failing before charging (a 503).
     """
 
-    def __init__(self, *, lose: tuple[int, ...] = (), refuse: tuple[int, ...] = ()) -> None:
+    def __init__(self, *, lose: tuple[int, ...] = (), unavailable: tuple[int, ...] = ()) -> None:
         super().__init__()
         self.keys: list[str] = []
-        self.lose, self.refuse = lose, refuse
+        self.lose, self.unavailable = lose, unavailable
 
     def charge(self, amount: Money, *, idempotency_key: str) -> Receipt:
         self.keys.append(idempotency_key)
-        if len(self.keys) in self.refuse:
+        if len(self.keys) in self.unavailable:
             request = httpx.Request("POST", "http://gateway.test/charges")
             raise httpx.HTTPStatusError(
                 "503", request=request, response=httpx.Response(503, request=request)
@@ -142,7 +143,7 @@ def test_a_later_call_for_the_same_order_sends_the_same_key(ex08: ModuleType) ->
 )
 def test_the_key_is_the_one_reconciliation_matches(ex08: ModuleType) -> None:
     """Every attempt sends idempotency_key_for(order), 'order:A-1'."""
-    gateway = Gateway(refuse=(1, 2))
+    gateway = Gateway(unavailable=(1, 2))
     charge(ex08, gateway, ORDER, policy(), "the gateway answered 503 twice")
     expected = idempotency_key_for(ORDER)
     if len(set(gateway.keys)) > 1:
@@ -166,17 +167,17 @@ def test_the_key_is_the_one_reconciliation_matches(ex08: ModuleType) -> None:
 def test_transient_failures_are_retried_and_permanent_ones_are_not(ex08: ModuleType) -> None:
     """Two 503s are retried under the policy; a GatewayError is raised at once."""
     sleeps: list[float] = []
-    gateway = Gateway(refuse=(1, 2))
+    gateway = Gateway(unavailable=(1, 2))
     receipt = charge(ex08, gateway, ORDER, policy(sleeps), "the gateway answered 503 twice")
     assert receipt.amount == ORDER.total and len(sleeps) == 2, (
         f"{CALL} with two 503s first returned {receipt!r} after {len(sleeps)} pauses; "
         "expected the charge after 2 pauses, through policy.call"
     )
 
-    def refuse(amount: Money, key: str) -> None:
+    def decline(amount: Money, key: str) -> None:
         raise GatewayError("card not supported")
 
-    broken = InMemoryGateway(before_charge=refuse)
+    broken = InMemoryGateway(before_charge=decline)
     attempts: list[float] = []
     with pytest.raises(GatewayError):
         ex08.charge_order(broken, ORDER, policy(attempts))
