@@ -187,7 +187,10 @@ def mutate_exercise(exercise_id: str, equivalents: Iterable[Equivalent], progres
                 print(file=sys.stderr)
             done = sorted(
                 work_db.completed_work_items,
-                key=lambda pair: (pair[0].mutations[0].start_pos, pair[0].mutations[0].operator_name),
+                key=lambda pair: (
+                    pair[0].mutations[0].start_pos,
+                    pair[0].mutations[0].operator_name,
+                ),
             )
             for _item, result in done:
                 if result.worker_outcome == WorkerOutcome.SKIPPED:
@@ -248,7 +251,9 @@ def markdown(scores: Sequence[Score]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("exercises", nargs="*", help="exercise ids (default: all)")
-    parser.add_argument("--markdown", action="store_true", help="also print a table for BENCHMARKS.md")
+    parser.add_argument(
+        "--markdown", action="store_true", help="also print a table for BENCHMARKS.md"
+    )
     args = parser.parse_args(argv)
     try:
         ids = [catalog.get(name).id for name in args.exercises] or list(catalog.exercises())

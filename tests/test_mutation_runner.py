@@ -60,6 +60,8 @@ def test_every_equivalent_mutant_names_a_known_exercise_and_gives_a_reason(tmp_p
     """Each entry of mutation_equivalent.toml belongs to an exercise, changes something, says why."""
     entries = load_equivalents(EQUIVALENT_FILE)
     known = set(catalog.exercises())
-    bad = [e for e in entries if e.exercise not in known or e.before == e.after or not e.reason.strip()]
+    bad = [
+        e for e in entries if e.exercise not in known or e.before == e.after or not e.reason.strip()
+    ]
     assert not bad, f"entries without a known exercise, a change or a reason: {bad}"
     assert load_equivalents(tmp_path / "missing.toml") == []
