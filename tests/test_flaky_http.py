@@ -257,3 +257,50 @@ def test_a_trickled_answer_outlasts_a_read_timeout_without_tripping_it() -> None
     assert TIMEOUT.read is not None
     assert took >= SLOW_SECONDS > TIMEOUT.read, (took, TIMEOUT.read)  # a lower bound: no flake
     assert [a.fault for a in server.timeline] == [Fault.TRICKLE]
+
+
+def test_a_trickled_answer_sends_its_headers_at_once() -> None:
+    """Only the body trickles: the response's head is in long before its body."""
+    with (
+        flaky_server(["trickle"], slow_seconds=SLOW_SECONDS) as server,
+        httpx.Client(base_url=server.url, timeout=PATIENT) as client,
+    ):
+        began = time.monotonic()
+        with client.stream("GET", "/status") as response:
+            head_took = time.monotonic() - began
+            body = response.read()
+            body_took = time.monotonic() - began - head_took
+    assert response.status_code == 200 and body == b'{"ok": true, "request": 1}'
+    assert body_took >= SLOW_SECONDS * 0.9, body_took  # every gap comes after the head
+    assert head_took < body_took, (head_took, body_took)
+
+
+def test_trickled_headers_outlast_a_read_timeout_and_the_body_comes_at_once() -> None:
+    """The status line and headers come a byte at a time; each read is quick, the head is not."""
+    with (
+        flaky_server(["trickle-headers"], slow_seconds=SLOW_SECONDS) as server,
+        httpx.Client(base_url=server.url, timeout=TIMEOUT) as client,
+    ):
+        began = time.monotonic()
+        with client.stream("GET", "/status") as response:
+            head_took = time.monotonic() - began
+            body = response.read()
+    assert response.status_code == 200 and response.headers["Content-Type"] == "application/json"
+    assert body == b'{"ok": true, "request": 1}'
+    assert TIMEOUT.read is not None
+    assert head_took >= SLOW_SECONDS > TIMEOUT.read, (head_took, TIMEOUT.read)
+    assert [a.fault for a in server.timeline] == [Fault.TRICKLE_HEADERS]
+
+
+def test_a_trickle_headers_server_stops_promptly_mid_head() -> None:
+    """Leaving the block while the head is still trickling does not wait for the rest of it."""
+    slow_seconds = 7.0  # about 0.1 s a byte for a head of about 70 bytes
+    began = time.monotonic()
+    with (
+        flaky_server(["trickle-headers"], slow_seconds=slow_seconds) as server,
+        socket.create_connection(("127.0.0.1", server.port), timeout=5.0) as raw,
+    ):
+        raw.sendall(b"GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        first = raw.recv(1)  # the head has started to trickle
+    assert first == b"H"  # "HTTP/1.0 200 OK", one byte at a time
+    assert time.monotonic() - began < slow_seconds / 2

@@ -34,10 +34,15 @@ once the list is used up every request succeeds (``Fault.OK``):
     ``"drop"``  process the request, then close the connection without any
                 answer: the client sees ``httpx.RemoteProtocolError`` and
                 cannot tell whether the work was done.
-    ``"trickle"`` answer normally, but send the body one byte at a time,
-                spread over ``slow_seconds``: every byte comes well within a
-                short read timeout, yet the whole answer takes ``slow_seconds``
-                (an httpx timeout bounds each read, not the whole response).
+    ``"trickle"`` answer normally, with the status line and headers at
+                once, then the body one byte at a time, spread over
+                ``slow_seconds``: every byte comes well within a short read
+                timeout, yet the body takes ``slow_seconds`` (an httpx
+                timeout bounds each read, not the whole response).
+    ``"trickle-headers"`` the other way round: the status line and headers
+                one byte at a time over ``slow_seconds``, then the body at
+                once. A client that checks its clock only between chunks of
+                the body does not get to check it until the headers are in.
 
 Endpoints:
 
@@ -65,6 +70,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -79,6 +85,7 @@ class Fault(enum.StrEnum):
     SLOW = "slow"
     DROP = "drop"
     TRICKLE = "trickle"
+    TRICKLE_HEADERS = "trickle-headers"
 
 
 @dataclass(frozen=True)
@@ -291,24 +298,34 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is Fault.SLOW and flaky._stopping.wait(flaky.slow_seconds):
             return  # the server is stopping: do not keep the shutdown waiting
         body = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
+        headers = {"Content-Type": "application/json", "Content-Length": str(len(body))}
         if status == 503 and flaky.retry_after is not None:
-            self.send_header("Retry-After", flaky.retry_after)
+            headers["Retry-After"] = flaky.retry_after
+        if fault is Fault.TRICKLE_HEADERS:
+            # Written by hand: send_response() and end_headers() write the head in one piece.
+            lines = [f"{self.protocol_version} {status} {HTTPStatus(status).phrase}"]
+            lines += [f"{name}: {value}" for name, value in headers.items()]
+            head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+            if self._trickle(head, flaky):
+                self.wfile.write(body)
+            return
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
         self.end_headers()
         if fault is Fault.TRICKLE:
             self._trickle(body, flaky)
         else:
             self.wfile.write(body)
 
-    def _trickle(self, body: bytes, flaky: FlakyServer) -> None:
-        """Send ``body`` a byte at a time over ``slow_seconds``, each byte on its own."""
-        gap = flaky.slow_seconds / len(body)
-        for index in range(len(body)):
+    def _trickle(self, data: bytes, flaky: FlakyServer) -> bool:
+        """Send ``data`` a byte at a time over ``slow_seconds``; False if the server is stopping."""
+        gap = flaky.slow_seconds / len(data)
+        for index in range(len(data)):
             if flaky._stopping.wait(gap):
-                return  # the server is stopping: do not keep the shutdown waiting
-            self.wfile.write(body[index : index + 1])  # unbuffered: one byte, one packet
+                return False  # the server is stopping: do not keep the shutdown waiting
+            self.wfile.write(data[index : index + 1])  # unbuffered: one byte, one packet
+        return True
 
     def _process(
         self, method: str, raw: bytes, key: str | None, number: int
@@ -339,8 +356,9 @@ def flaky_server(
 
     ``faults`` is the schedule, one per request (``seeded_faults`` draws one);
     ``slow_seconds`` is how late a ``"slow"`` answer comes (and how long a
-    ``"trickle"`` answer's body takes); ``retry_after``,
-    if given, is sent as ``Retry-After`` with every 503. On exit the serving
+    ``"trickle"`` answer's body, or a ``"trickle-headers"`` answer's status
+    line and headers, take); ``retry_after``, if given, is sent as
+    ``Retry-After`` with every 503. On exit the serving
     thread is joined and the port closed, even if the block raised.
     """
     server = FlakyServer(faults, slow_seconds, retry_after)
