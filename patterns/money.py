@@ -320,8 +320,10 @@ def _exact_minor_units(amount: Decimal, places: int, original: object, currency:
         kept, past_the_minor_unit = digits[:shift], digits[shift:]
         if any(past_the_minor_unit):
             raise MoneyError(
-                f"amount {_shown(original)} has more decimal places than {currency} "
-                f"allows ({places}); round it before sending"
+                # "needs": zeros past the minor unit are dropped, only a digit that
+                # is not zero needs the place ("5.000" is 5.00 EUR, "5.001" is this).
+                f"amount {_shown(original)} needs more decimal places than {currency} "
+                f"has ({places}); round it before sending"
             )
         digits, shift = kept, 0
     # At most 16 + places digits are left (adjusted() < 16): a short conversion.

@@ -50,8 +50,8 @@ def test_parse_reads_major_units_into_exact_minor_units(
         ("0", "EUR", "more than zero"),
         ("-0.00", "EUR", "more than zero"),
         ("-5", "EUR", "negative"),
-        ("1.001", "EUR", "more decimal places than EUR allows (2)"),
-        ("12.5", "JPY", "more decimal places than JPY allows (0)"),
+        ("1.001", "EUR", "more decimal places than EUR has (2)"),
+        ("12.5", "JPY", "more decimal places than JPY has (0)"),
         # 31 significant digits: Decimal.scaleb would round this to a whole cent.
         (Decimal("1.000000000000000000000000000001"), "EUR", "more decimal places"),
         (Decimal("1E-999999999"), "EUR", "more decimal places"),
