@@ -628,12 +628,26 @@ def test_an_unknown_gateway_is_also_the_strategy_lessons_error() -> None:
         Settings(DATABASE_URL["CHECKOUT_DATABASE_URL"], gateway="stripe")
 
 
-def test_settings_default_to_the_http_gateway_and_refuse_a_non_positive_timeout() -> None:
+@pytest.mark.parametrize("bad", [0, -1.5, "2", True, None])
+def test_settings_default_to_the_http_gateway_and_refuse_a_timeout_not_above_zero(
+    bad: object,
+) -> None:
+    """Zero, negative, a string read from the environment, a bool: a ConfigError naming it."""
     from patterns.capstone import ConfigError
 
     assert Settings.from_env(DATABASE_URL).gateway == "http"
-    with pytest.raises(ConfigError, match="timeout must be > 0 s"):
-        Settings(DATABASE_URL["CHECKOUT_DATABASE_URL"], gateway_timeout=0)
+    with pytest.raises(ConfigError, match="gateway_timeout must be > 0 s"):
+        Settings(DATABASE_URL["CHECKOUT_DATABASE_URL"], gateway_timeout=bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", ["database_url", "gateway", "gateway_url"])
+def test_a_setting_that_is_not_a_string_raises_config_error(name: str) -> None:
+    """Not an AttributeError from ``None.startswith``: the one except ConfigError catches it."""
+    from patterns.capstone import ConfigError
+
+    values: dict[str, object] = {"database_url": DATABASE_URL["CHECKOUT_DATABASE_URL"], name: None}
+    with pytest.raises(ConfigError, match=f"{name} must be a string, got None"):
+        Settings(**values)  # type: ignore[arg-type]
 
 
 def test_bootstrap_builds_a_working_service_and_closes_everything(

@@ -74,6 +74,9 @@ class Settings:
     settle_within: timedelta = SETTLE_WITHIN
 
     def __post_init__(self) -> None:
+        for name in ("database_url", "gateway", "gateway_url"):
+            if not isinstance(getattr(self, name), str):
+                raise ConfigError(f"{name} must be a string, got {getattr(self, name)!r:.60}")
         if not self.database_url.startswith(("postgresql://", "postgres://")):
             raise ConfigError(
                 f"CHECKOUT_DATABASE_URL must be a postgresql:// URL, got {self.database_url!r:.60}"
@@ -86,7 +89,10 @@ class Settings:
             raise ConfigError(
                 f"CHECKOUT_GATEWAY_URL must be an http(s):// URL, got {self.gateway_url!r:.60}"
             )
-        if not self.gateway_timeout > 0:
+        timeout_is_a_number = isinstance(self.gateway_timeout, int | float) and not isinstance(
+            self.gateway_timeout, bool
+        )
+        if not timeout_is_a_number or not self.gateway_timeout > 0:
             raise ConfigError(
                 f"gateway_timeout must be > 0 s, got {self.gateway_timeout!r}; "
                 "give the seconds to wait for the gateway's answer"

@@ -245,9 +245,9 @@ def is_connection_lost(error: BaseException) -> bool:
     The blind spot: psycopg raises every error met while *opening* a
     connection without a SQLSTATE, whatever the server said, so all of them
     count as lost and are retried, as often as the policy allows: a server
-    out of reach or still starting, but also a wrong password, an unknown
-    user, a missing database or too many connections, which waiting rarely
-    cures.
+    out of reach or still starting; too many connections, which clears once
+    other sessions end (seldom within the policy's pauses); and also a wrong
+    password, an unknown user or a missing database, which no waiting cures.
 
     No for everything else, including the rest of ``psycopg.OperationalError``,
     which in psycopg 3 also covers ``QueryCanceled`` (a statement timeout),
