@@ -15,10 +15,10 @@ Rules of the house:
 * parameterised SQL only (``%s`` placeholders), never f-strings or ``+``;
 * name the columns you select and map them onto :class:`Customer`
   (``SELECT contact_id AS id, ...`` with ``class_row(Customer)``);
-* raise the domain's errors (``AlreadyExists``, ``NotFound``,
-  ``InvalidCustomer``), never psycopg's, whatever the caller passes: check
-  every argument with ``patterns.repository``'s validators (imported below)
-  before any SQL runs;
+* the six operations raise only the domain's errors (``AlreadyExists``,
+  ``NotFound``, ``InvalidCustomer``), never psycopg's, whatever the caller
+  passes: check every argument with ``patterns.repository``'s validators
+  (imported below) before any SQL runs;
 * ``add_many`` is all or nothing: one ``with conn.transaction():`` block;
 * ``page`` is keyset pagination: ``WHERE contact_id > %s ORDER BY contact_id``.
 """
@@ -170,8 +170,8 @@ class LegacyCustomerRepository:
     def page(self, limit: int = 50, after: int | None = None) -> list[Customer]:
         """Up to ``limit`` customers with ids above ``after``, in id order.
 
-        ``validate_page(limit, after)`` checks the arguments (``ValueError`` if
-        they are bad) and returns them cleaned, ``after=None`` turned into 0:
+        ``validate_page(limit, after)`` checks the arguments (``InvalidCustomer``
+        if they are bad) and returns them cleaned, ``after=None`` turned into 0:
         use what it returns.
         """
         # BEGIN SOLUTION: keyset pagination on contact_id

@@ -249,16 +249,25 @@ class CustomerRepositoryContract:
         )
 
     @pytest.mark.parametrize(("limit", "after"), [(0, None), (1001, None), ("10", None), (5, "3")])
-    def test_page_refuses_bad_arguments_with_value_error(
+    def test_page_refuses_bad_arguments_with_invalid_customer(
         self, subject: Subject, limit: Any, after: Any
     ) -> None:
-        """page() with a limit outside 1-1000 or a non-int cursor raises ValueError."""
+        """page() with a limit outside 1-1000 or a non-int cursor raises InvalidCustomer."""
         call = call_repr("page", limit=limit, after=after)
         try:
             result = subject.repo.page(limit=limit, after=after)
-        except ValueError:
+        except InvalidCustomer:
             return
-        pytest.fail(f"{call} should raise ValueError, returned {result!r}", pytrace=False)
+        except ValueError as error:  # InvalidCustomer is one too; a plain one is not a domain error
+            pytest.fail(
+                f"{call} raised a plain ValueError ({error}); raise the domain's InvalidCustomer: "
+                "validate_page(limit, after) does",
+                pytrace=False,
+            )
+        pytest.fail(
+            f"{call} should raise InvalidCustomer (validate_page does), returned {result!r}",
+            pytrace=False,
+        )
 
 
 # --- the two implementations of this package ------------------------------------------

@@ -136,7 +136,7 @@ class Run:
             result = getattr(self.repo, name)(*resolved)
         except NotFound:
             return ("NotFound", "")  # its message names an id, which may differ
-        except (RepositoryError, ValueError) as error:  # page() arguments: ValueError
+        except RepositoryError as error:  # page() arguments too: InvalidCustomer
             message = str(error)
             for argument, value in zip(arguments, resolved, strict=True):
                 if isinstance(argument, Ref):  # "got float: 2.0" names this run's id

@@ -62,8 +62,9 @@ class NotFound(RepositoryError, LookupError):
 
 
 class InvalidCustomer(RepositoryError, ValueError):
-    """The data can never be stored (for example a NUL byte), or an argument has the
-    wrong type (an id that is not an int); the message says why."""
+    """The data can never be stored (for example a NUL byte), or an argument is
+    unusable (an id that is not an int, a page limit outside 1-1000); the message
+    says why."""
 
 
 def already_exists(email: str) -> AlreadyExists:
@@ -171,14 +172,18 @@ def validate_page(limit: object, after: object) -> tuple[int, int]:
     """Check the arguments of ``page()`` and return them cleaned: ``(limit, after)``,
     with ``after`` an id from 0 (``None``: from the start) to :data:`MAX_ID`.
 
-    Raises ``ValueError`` saying what was wrong.
+    Raises :class:`InvalidCustomer` saying what was wrong: a domain error like every
+    other a repository raises, so a caller needs only ``except RepositoryError``.
+    It is also a ``ValueError``.
     """
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= PAGE_MAX_LIMIT:
-        raise ValueError(f"limit must be an int from 1 to {PAGE_MAX_LIMIT}, got {_shown(limit)}")
+        raise InvalidCustomer(
+            f"limit must be an int from 1 to {PAGE_MAX_LIMIT}, got {_shown(limit)}"
+        )
     if after is None:
         return limit, 0
     if isinstance(after, bool) or not isinstance(after, int):
-        raise ValueError(
+        raise InvalidCustomer(
             f"after must be None or the id of the last customer seen, got {_shown(after)}"
         )
     # Past either end every implementation gives the same page: all, or nothing.

@@ -151,8 +151,8 @@ class LegacyCustomerRepository:
     def page(self, limit: int = 50, after: int | None = None) -> list[Customer]:
         """Up to ``limit`` customers with ids above ``after``, in id order.
 
-        ``validate_page(limit, after)`` checks the arguments (``ValueError`` if
-        they are bad) and returns them cleaned, ``after=None`` turned into 0:
+        ``validate_page(limit, after)`` checks the arguments (``InvalidCustomer``
+        if they are bad) and returns them cleaned, ``after=None`` turned into 0:
         use what it returns.
         """
         # BEGIN SOLUTION: keyset pagination on contact_id
