@@ -247,6 +247,8 @@ def test_hint_aims_at_the_first_failing_behaviour_then_falls_back(course: Path) 
     answer(course, ONLY_REFUSALS_WRONG)
     total = 1 + len(EX00.hints)
     assert f"{total} hints, the first for this behaviour" in cli("check", "ex00").stdout
+    row = progress(course)
+    assert (row["hints_shown"], row["hints_total"]) == (0, total)  # what check announced
     first = cli("hint", "ex00").stdout
     assert f"hint 1 of {total} (for: A negative total" in first and "naming the argument" in first
     assert "That was the last hint" not in first

@@ -341,6 +341,20 @@ class CourseState:
         return summary_rows(self.load())
 
 
+def _hint_counts(entry: ProgressEntry, general: int) -> tuple[int, int]:
+    """(revealed, available): every hint counts once, the general ones and those aimed
+    at a failing behaviour; available adds the aimed hints of the last check's first
+    failing behaviour, so it matches the "N hints" that check announced."""
+    revealed_aimed = entry.get("aimed_hints_shown", 0)
+    total = general + revealed_aimed
+    target = entry.get("hint_target")
+    if target and target["hints"]:
+        aimed = len(target["hints"])
+        already = min(entry.get("behaviour_hints_shown", {}).get(target["behaviour"], 0), aimed)
+        total += aimed - already  # the current behaviour's aimed hints not yet revealed
+    return entry.get("hints_shown", 0) + revealed_aimed, total
+
+
 def summary_rows(data: Progress) -> list[ProgressRow]:
     """One row per exercise, in course order, from progress already read and cleaned.
 
@@ -351,7 +365,7 @@ def summary_rows(data: Progress) -> list[ProgressRow]:
     for exercise in catalog.exercises().values():
         entry = data.get(exercise.id, ProgressEntry())
         last_result = entry.get("last_result")
-        aimed = entry.get("aimed_hints_shown", 0)
+        shown, total = _hint_counts(entry, len(exercise.hints))
         rows.append(
             ProgressRow(
                 exercise=exercise.id,
@@ -360,10 +374,8 @@ def summary_rows(data: Progress) -> list[ProgressRow]:
                 passes_now=last_result == "pass",
                 ever_passed=bool(entry.get("passed")),
                 checks=entry.get("checks", 0),
-                # Every hint revealed counts once: the general ones, and those aimed at
-                # a failing behaviour (their number depends on what failed).
-                hints_shown=entry.get("hints_shown", 0) + aimed,
-                hints_total=len(exercise.hints) + aimed,
+                hints_shown=shown,
+                hints_total=total,
                 first_passed=entry.get("first_passed"),
                 last_checked=entry.get("last_checked"),
                 last_result=last_result,
