@@ -16,9 +16,10 @@ Rules of the house:
 * name the columns you select and map them onto :class:`Customer`
   (``SELECT contact_id AS id, ...`` with ``class_row(Customer)``);
 * the six operations raise only the domain's errors (``AlreadyExists``,
-  ``NotFound``, ``InvalidCustomer``), never psycopg's, whatever the caller
-  passes: check every argument with ``patterns.repository``'s validators
-  (imported below) before any SQL runs;
+  ``NotFound``, ``InvalidCustomer``), never psycopg's, whatever values the
+  caller passes (``add_many`` takes an iterable of ``(email, name)`` pairs;
+  another shape is the caller's bug): check every value with
+  ``patterns.repository``'s validators (imported below) before any SQL runs;
 * ``add_many`` is all or nothing: one ``with conn.transaction():`` block;
 * ``page`` is keyset pagination: ``WHERE contact_id > %s ORDER BY contact_id``.
 """

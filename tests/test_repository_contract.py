@@ -252,7 +252,8 @@ class CustomerRepositoryContract:
     def test_page_refuses_bad_arguments_with_invalid_customer(
         self, subject: Subject, limit: Any, after: Any
     ) -> None:
-        """page() with a limit outside 1-1000 or a non-int cursor raises InvalidCustomer."""
+        """page() with a limit that is not an int from 1 to 1000, or an after that is neither
+        None nor an int, raises InvalidCustomer."""
         call = call_repr("page", limit=limit, after=after)
         try:
             result = subject.repo.page(limit=limit, after=after)
