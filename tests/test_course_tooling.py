@@ -342,3 +342,29 @@ def test_call_repr_shows_a_named_argument_as_its_name() -> None:
     assert call_repr("advisory_lock", Named("conn"), "42", blocking=False) == (
         "advisory_lock(conn, '42', blocking=False)"
     )
+
+
+def _aimed_hints(grader: Path) -> list[str]:
+    """The texts of every ``@pytest.mark.hints(...)`` in a grader file."""
+    import ast
+
+    texts = []
+    for node in ast.walk(ast.parse(grader.read_text())):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "hints"
+        ):
+            texts += [ast.literal_eval(arg) for arg in node.args]
+    return texts
+
+
+@pytest.mark.parametrize("exercise", sorted(catalog.exercises()))
+def test_no_aimed_hint_repeats_a_general_one(exercise: str) -> None:
+    """`hint` gives the aimed hints, then the general ones: a repeat would be a hint wasted
+    (and look like "the last one repeats", the sign that there are no more)."""
+    entry = catalog.get(exercise)
+    aimed = _aimed_hints(ROOT / entry.grader)
+    assert aimed, f"{entry.grader} has no @pytest.mark.hints"
+    repeated = sorted(set(aimed) & set(entry.hints))
+    assert not repeated, f"{exercise}: aimed hints that are also general hints: {repeated}"

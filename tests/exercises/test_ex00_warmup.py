@@ -71,7 +71,7 @@ def assert_split(ex00: ModuleType, total: int, people: int) -> None:
 
 @pytest.mark.parametrize(("total", "people"), [(1000, 3), (100, 1), (7, 4), (0, 5), (999_999, 7)])
 @pytest.mark.hints(
-    "Python's divmod(total_cents, people) gives the equal share and the cents left over in one call."
+    "divmod(1000, 3) is (333, 1): shares of 333 cents, and 1 cent left over that someone must get."
 )
 def test_shares_add_up_to_the_total(ex00: ModuleType, total: int, people: int) -> None:
     """The shares add up to exactly the total: no cent lost or invented."""
@@ -79,7 +79,6 @@ def test_shares_add_up_to_the_total(ex00: ModuleType, total: int, people: int) -
 
 
 @pytest.mark.hints(
-    "divmod(total_cents, people) gives the equal share and the leftover cents in one call.",
     "The first `leftover` people get share + 1: [share + 1] * leftover + [share] * (people - leftover).",
 )
 def test_shares_differ_by_at_most_one_cent_first_ones_larger(ex00: ModuleType) -> None:
@@ -98,7 +97,6 @@ def test_shares_differ_by_at_most_one_cent_first_ones_larger(ex00: ModuleType) -
 @pytest.mark.hints(
     "Stay in integers: divmod(total_cents, people) is exact for any size; total_cents / people "
     "is a float and loses cents above 2**53.",
-    "The leftover is smaller than people: give one extra cent to each of the first `leftover` people.",
 )
 def test_any_total_splits_exactly(ex00: ModuleType, total: int, people: int) -> None:
     """Any total from 0 to 2**63 - 1 cents between any number of people splits exactly and fairly."""
@@ -124,8 +122,8 @@ def test_refuses_fewer_than_one_person_naming_the_value(
 @example(total=-1, people=3)
 @example(total=-5, people=2)
 @pytest.mark.hints(
-    "Check people < 1 and total_cents < 0 before dividing, and raise ValueError with a message "
-    'naming the argument and its value, e.g. f"total_cents must not be negative, got {total_cents}".'
+    "Check before you divide: divmod(5, 0) raises ZeroDivisionError and a negative total splits "
+    "into negative shares; raise ValueError instead, naming the argument and its value."
 )
 def test_refuses_a_negative_total_naming_the_value(
     ex00: ModuleType, total: int, people: int
