@@ -8,6 +8,7 @@ real but short.
 from __future__ import annotations
 
 import random
+import re
 import socket
 import threading
 import time
@@ -640,6 +641,34 @@ def test_settings_default_to_the_http_gateway_and_refuse_a_timeout_not_above_zer
         Settings(DATABASE_URL["CHECKOUT_DATABASE_URL"], gateway_timeout=bad)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("setting", "problem"),
+    [
+        ({"database_url": "postgresql://shop@127.0.0.1:notaport/shop"}, "port 'notaport'"),
+        ({"database_url": "postgresql://shop@h1:5432,h2:0/shop"}, "port '0'"),
+        ({"database_url": "postgresql://[bad"}, "CHECKOUT_DATABASE_URL cannot be read"),
+        ({"gateway_url": "http://127.0.0.1:8o80"}, "CHECKOUT_GATEWAY_URL cannot be read"),
+        ({"gateway_url": "http://127.0.0.1:80800"}, "port 80800; a port is a whole number"),
+        ({"gateway_url": "http://"}, "CHECKOUT_GATEWAY_URL names no host"),
+        ({"gateway_timeout": float("inf")}, "gateway_timeout must be > 0 s and finite"),
+    ],
+)
+def test_a_url_that_cannot_work_is_refused_at_start_up(
+    setting: dict[str, object], problem: str
+) -> None:
+    """Not httpx.InvalidURL at the first order, nor five reconnects to port 'notaport'."""
+    from patterns.capstone import ConfigError
+
+    values: dict[str, object] = {"database_url": DATABASE_URL["CHECKOUT_DATABASE_URL"], **setting}
+    with pytest.raises(ConfigError, match=re.escape(problem)):
+        Settings(**values)  # type: ignore[arg-type]
+
+
+def test_a_database_url_with_several_hosts_and_ports_is_accepted() -> None:
+    url = "postgresql://shop@h1:5432,h2:5433/shop"
+    assert Settings(url).database_url == url
+
+
 @pytest.mark.parametrize("name", ["database_url", "gateway", "gateway_url"])
 def test_a_setting_that_is_not_a_string_raises_config_error(name: str) -> None:
     """Not an AttributeError from ``None.startswith``: the one except ConfigError catches it."""
@@ -875,13 +904,13 @@ def test_too_many_connections_is_raised_while_connecting_so_it_is_retried(
 
 @pytest.mark.parametrize("bad", [0, 1, -2, 2.5, True, "2"])
 def test_a_connect_timeout_below_two_or_not_whole_raises_config_error(bad: object) -> None:
-    """libpq honours whole seconds, at least 2; anything else is refused, naming the setting."""
+    """psycopg honours whole seconds, at least 2; anything else is refused, naming the setting."""
     from patterns.capstone import ConfigError
 
     with pytest.raises(ConfigError) as caught:
         Settings(DATABASE_URL["CHECKOUT_DATABASE_URL"], database_connect_timeout=bad)  # type: ignore[arg-type]
     assert str(caught.value).startswith(
-        f"database_connect_timeout must be a whole number of seconds, at least 2 (libpq's "
+        f"database_connect_timeout must be a whole number of seconds, at least 2 (psycopg's "
         f"minimum), got {bad!r}"
     )
 
@@ -900,7 +929,7 @@ def test_bootstrap_connects_with_the_settings_connect_timeout(
 
 def test_a_server_that_never_answers_costs_one_connect_timeout_per_attempt() -> None:
     """A socket that accepts and never answers: the attempt fails after connect_timeout
-    (2 s, libpq's minimum), as a lost connection, instead of psycopg's 130 s default.
+    (2 s, psycopg's minimum), as a lost connection, instead of psycopg's 130 s default.
     Loopback only, one attempt, so the test waits about 2 s."""
     # Listening: the kernel completes the handshake; nobody reads or answers.
     with socket.create_server(("127.0.0.1", 0)) as silent:

@@ -13,6 +13,7 @@ happens (``ExitStack``, lesson 02).
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -22,6 +23,8 @@ from datetime import timedelta
 from types import TracebackType
 
 import httpx
+import psycopg
+import psycopg.conninfo
 
 from patterns.capstone.gateways import GATEWAYS, PaymentGateway
 from patterns.capstone.service import (
@@ -81,6 +84,7 @@ class Settings:
             raise ConfigError(
                 f"CHECKOUT_DATABASE_URL must be a postgresql:// URL, got {self.database_url!r:.60}"
             )
+        _check_database_url(self.database_url)
         try:
             choose(self.gateway, GATEWAYS, setting="CHECKOUT_GATEWAY")
         except UnknownStrategyError as error:
@@ -89,12 +93,13 @@ class Settings:
             raise ConfigError(
                 f"CHECKOUT_GATEWAY_URL must be an http(s):// URL, got {self.gateway_url!r:.60}"
             )
+        _check_gateway_url(self.gateway_url)
         timeout_is_a_number = isinstance(self.gateway_timeout, int | float) and not isinstance(
             self.gateway_timeout, bool
         )
-        if not timeout_is_a_number or not self.gateway_timeout > 0:
+        if not timeout_is_a_number or not 0 < self.gateway_timeout < math.inf:
             raise ConfigError(
-                f"gateway_timeout must be > 0 s, got {self.gateway_timeout!r}; "
+                f"gateway_timeout must be > 0 s and finite, got {self.gateway_timeout!r}; "
                 "give the seconds to wait for the gateway's answer"
             )
         for name in ("gateway_attempts", "database_attempts"):
@@ -108,7 +113,7 @@ class Settings:
         if type(timeout) is not int or timeout < 2:
             raise ConfigError(
                 f"database_connect_timeout must be a whole number of seconds, at least 2 "
-                f"(libpq's minimum), got {timeout!r}; it bounds how long each connection "
+                f"(psycopg's minimum), got {timeout!r}; it bounds how long each connection "
                 "attempt waits for the database server"
             )
         if not isinstance(self.settle_within, timedelta) or self.settle_within <= timedelta(0):
@@ -132,6 +137,36 @@ class Settings:
             gateway=environ.get("CHECKOUT_GATEWAY", "http"),
             gateway_url=environ.get("CHECKOUT_GATEWAY_URL", "http://127.0.0.1:8080"),
         )
+
+
+_PORT_RULE = "a port is a whole number from 1 to 65535"
+
+
+def _bad_port(port: str) -> bool:
+    return not (port.isdigit() and 1 <= int(port) <= 65535)
+
+
+def _check_database_url(url: str) -> None:
+    """Parse it as psycopg will, so a typo fails at start-up, not after five reconnects."""
+    try:
+        parts = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError as error:
+        raise ConfigError(f"CHECKOUT_DATABASE_URL cannot be read: {str(error).strip()}") from None
+    for port in str(parts.get("port", "5432")).split(","):  # one port per host
+        if _bad_port(port):
+            raise ConfigError(f"CHECKOUT_DATABASE_URL has port {port!r}; {_PORT_RULE}")
+
+
+def _check_gateway_url(url: str) -> None:
+    """Parse it as httpx will; httpx itself accepts a port above 65535."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as error:
+        raise ConfigError(f"CHECKOUT_GATEWAY_URL cannot be read: {error}") from None
+    if not parsed.host:
+        raise ConfigError(f"CHECKOUT_GATEWAY_URL names no host, got {url!r:.60}")
+    if parsed.port is not None and _bad_port(str(parsed.port)):
+        raise ConfigError(f"CHECKOUT_GATEWAY_URL has port {parsed.port}; {_PORT_RULE}")
 
 
 @dataclass

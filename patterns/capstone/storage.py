@@ -265,7 +265,8 @@ def is_connection_lost(error: BaseException) -> bool:
 Connect = Callable[..., psycopg.Connection[Any]]
 
 #: Seconds one connection attempt may wait for the server (libpq's
-#: ``connect_timeout``, whole seconds, at least 2). Without it psycopg waits up to
+#: ``connect_timeout``, whole seconds; psycopg raises 1 to 2, the floor libpq had
+#: before version 18). Without it psycopg waits up to
 #: 130 s for a server that accepts the connection and never answers. It does not
 #: cover resolving the host name, which psycopg does first (``socket.getaddrinfo``).
 #: https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNECT-CONNECT-TIMEOUT
