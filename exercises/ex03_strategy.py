@@ -16,7 +16,11 @@ Write three rule factories (functions that return a rule):
 * ``buy_n_get_one_free(sku, n)``: for every ``n + 1`` units of ``sku`` in the
   cart, one unit is free (buy 2 get 1 free: 3 units pay 2, 7 units pay 5);
   ``n`` is at least 1. A sku has one price, but the customer may have added it
-  on several lines of the cart: every line counts.
+  on several lines of the cart: every line counts. ``cart.quantity_of(sku)``
+  adds them up; ``cart.items`` holds the lines, each a ``LineItem`` with
+  ``.sku``, ``.unit_price`` (Money) and ``.quantity``, so the price comes from
+  a line with that sku. No such line (or too few units): nothing is free,
+  ``Money.zero(cart.currency)``.
 * ``best_of(*rules)``: the customer gets the largest discount any of ``rules``
   gives; ``best_of()`` with no rules at all gives nothing off,
   ``Money.zero(cart.currency)``. Any callable rule works: functions,

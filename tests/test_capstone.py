@@ -664,8 +664,11 @@ def test_a_url_that_cannot_work_is_refused_at_start_up(
         Settings(**values)  # type: ignore[arg-type]
 
 
-def test_a_database_url_with_several_hosts_and_ports_is_accepted() -> None:
-    url = "postgresql://shop@h1:5432,h2:5433/shop"
+@pytest.mark.parametrize(
+    "url", ["postgresql://shop@h1:5432,h2:5433/shop", "postgresql://shop@h1:5432,h2/shop"]
+)
+def test_a_database_url_with_several_hosts_is_accepted(url: str) -> None:
+    """A host without its own port uses the default one, as libpq reads it."""
     assert Settings(url).database_url == url
 
 

@@ -152,8 +152,9 @@ def _check_database_url(url: str) -> None:
         parts = psycopg.conninfo.conninfo_to_dict(url)
     except psycopg.ProgrammingError as error:
         raise ConfigError(f"CHECKOUT_DATABASE_URL cannot be read: {str(error).strip()}") from None
-    for port in str(parts.get("port", "5432")).split(","):  # one port per host
-        if _bad_port(port):
+    # One port per host; an empty one is the default port (libpq's rule).
+    for port in str(parts.get("port", "")).split(","):
+        if port and _bad_port(port):
             raise ConfigError(f"CHECKOUT_DATABASE_URL has port {port!r}; {_PORT_RULE}")
 
 

@@ -110,6 +110,10 @@ def test_any_total_splits_exactly(ex00: ModuleType, total: int, people: int) -> 
 )
 @example(total=100, people=0)
 @example(total=100, people=-2)
+@pytest.mark.hints(
+    "divmod(100, 0) raises ZeroDivisionError: check people < 1 before dividing, and raise "
+    "ValueError naming people and its value."
+)
 def test_refuses_fewer_than_one_person_naming_the_value(
     ex00: ModuleType, total: int, people: int
 ) -> None:
@@ -122,8 +126,8 @@ def test_refuses_fewer_than_one_person_naming_the_value(
 @example(total=-1, people=3)
 @example(total=-5, people=2)
 @pytest.mark.hints(
-    "Check before you divide: divmod(5, 0) raises ZeroDivisionError and a negative total splits "
-    "into negative shares; raise ValueError instead, naming the argument and its value."
+    "divmod(-1, 3) is (-1, 2), so a negative total splits into shares like [0, 0, -1]: check "
+    "total_cents < 0 before dividing, and raise ValueError naming the argument and its value."
 )
 def test_refuses_a_negative_total_naming_the_value(
     ex00: ModuleType, total: int, people: int
