@@ -17,8 +17,8 @@ Write ``RefundEvent.from_payload`` so that ``events.parse(document)`` returns a
   The amount is a string of ASCII digits, with an optional leading ``+`` and
   at most one point that has digits on both sides (``"5.00"`` and ``"5"`` are
   read, ``"5."``, ``".5"`` and ``"1e3"`` are not), at most
-  ``patterns.money.MAX_AMOUNT_CHARACTERS`` (40) characters once spaces around
-  it are stripped, with no non-zero digit past the currency's decimal places
+  ``patterns.money.MAX_AMOUNT_CHARACTERS`` (40) characters once the whitespace
+  around it is stripped (what ``str.strip()`` removes: spaces, tabs, newlines), with no non-zero digit past the currency's decimal places
   (``"5.000"`` is 5.00 EUR, ``"5.001"`` is refused); or a number that is not
   a float (a JSON number is read exactly). Either way, at most
   ``patterns.money.MAX_MINOR_UNITS`` (10**15) minor units.

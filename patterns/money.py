@@ -56,7 +56,8 @@ MAX_MINOR_UNITS: Final = 10**15
 # Decimal() would otherwise accept.
 _PLAIN_DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 
-#: The longest amount string read (spaces around it not counted). The largest
+#: The longest amount string read (whitespace around it, as ``str.strip()``
+#: removes it, not counted). The largest
 #: amount allowed has 16 digits before the point, so 40 leaves room for a sign
 #: and zeros; past it the text is refused before Decimal() works on it.
 MAX_AMOUNT_CHARACTERS: Final = 40
