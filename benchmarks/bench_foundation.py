@@ -66,7 +66,9 @@ def solved_course(scratch: Path) -> Path:
     return course
 
 
-def warm_checks(course: Path, runs: int) -> dict[str, float]:
+def warm_checks(
+    course: Path, runs: int, exercises: tuple[str, ...] = ("ex00", "ex02")
+) -> dict[str, float]:
     """Median seconds of ``check`` as the notebook and ``watch`` run it: through the warm
     grading worker, progress recorded, after one check that starts the worker."""
     from patterns.course import runner
@@ -76,7 +78,7 @@ def warm_checks(course: Path, runs: int) -> dict[str, float]:
     try:
         runner.keep_grader_warm()
         medians = {}
-        for exercise in ("ex00", "ex02"):
+        for exercise in exercises:
             check = functools.partial(runner.check_exercise, exercise, course)
             check()  # the worker's start, and the cached cluster
             medians[exercise] = median_seconds(check, runs)
