@@ -7,7 +7,8 @@ subtotal, in the cart's currency, never negative. ``Checkout`` from
 Write three rule factories (functions that return a rule):
 
 * ``percent_off_over(threshold, percent)``: ``percent`` % (0 to 100) off the
-  subtotal, rounded DOWN to the cent, from the threshold on: when the subtotal
+  subtotal, rounded DOWN to the currency's minor unit (the cent for EUR, the
+  yen itself for JPY), from the threshold on: when the subtotal
   is at least ``threshold`` (with a threshold of 50.00 EUR, a subtotal of
   exactly 50.00 EUR gets the discount); below it, nothing off. The threshold
   has a currency: on a cart in another currency the rule raises ``MoneyError``
