@@ -145,7 +145,8 @@ def test_percent_off_over_applies_from_the_threshold_rounding_down(
 @example(case=(cart(*[(f"item{i}", "0.10", 1) for i in range(10)]), eur("1.00")), percent=10)
 @pytest.mark.hints(
     "Money is integer minor units: `Money(cart.subtotal.minor * percent // 100, cart.currency)` "
-    "is exact; float(...) or / 100 is not (50 % of 0.58 is 0.29, not 0.28).",
+    "is exact; going through major units in floats is not "
+    "(`float(cart.subtotal.amount) * percent / 100` makes 50 % of 0.58 come out 0.28, not 0.29).",
 )
 def test_percent_off_over_is_exact_on_any_cart(
     ex03: ModuleType, case: tuple[Cart, Money], percent: int
@@ -155,11 +156,14 @@ def test_percent_off_over_is_exact_on_any_cart(
     made_by = f"percent_off_over({threshold}, {percent})"
     got = discount_of(ex03.percent_off_over(threshold, percent), c, made_by)
     expected = spec_percent_off_over(c, threshold, percent)
-    reached = "reaches" if c.subtotal >= threshold else "is below"
+    why = (
+        f"the subtotal reaches the threshold; {percent} % of {c.subtotal.minor} minor units, "
+        "rounded down"
+        if c.subtotal >= threshold
+        else "the subtotal is below the threshold, so nothing off"
+    )
     assert got == expected, (
-        f"{made_by}, called on {describe(c)}, returned {got}; expected {expected} "
-        f"(the subtotal {reached} the threshold; {percent} % of {c.subtotal.minor} minor units, "
-        "rounded down)"
+        f"{made_by}, called on {describe(c)}, returned {got}; expected {expected} ({why})"
     )
 
 
