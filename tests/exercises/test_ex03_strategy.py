@@ -145,8 +145,9 @@ def test_percent_off_over_applies_from_the_threshold_rounding_down(
 @example(case=(cart(*[(f"item{i}", "0.10", 1) for i in range(10)]), eur("1.00")), percent=10)
 @pytest.mark.hints(
     "Money is integer minor units: `Money(cart.subtotal.minor * percent // 100, cart.currency)` "
-    "is exact; going through major units in floats is not "
-    "(`float(cart.subtotal.amount) * percent / 100` makes 50 % of 0.58 come out 0.28, not 0.29).",
+    "is exact; going through major units in floats is not: "
+    "`float(cart.subtotal.amount) * percent / 100` for 50 % of 0.58 is 0.28999..., a hair "
+    "below 0.29, so rounding it down to the cent gives 0.28.",
 )
 def test_percent_off_over_is_exact_on_any_cart(
     ex03: ModuleType, case: tuple[Cart, Money], percent: int
@@ -344,7 +345,7 @@ def test_rules_plug_into_checkout_and_the_gateway_gets_exact_cents(ex03: ModuleT
 
 
 def test_amounts_stay_exact_over_many_small_items(ex03: ModuleType) -> None:
-    """Discounts stay exact on carts of many small prices, where floats would drift."""
+    """Discounts stay exact on a cart of many small prices (9.20 EUR at 50 %), where float code loses a cent."""
     # 9.20 EUR exactly. Half of it is 4.60, but in floats it comes out a hair below
     # (summed unit by unit, line by line, or from float(subtotal) alike), and rounded
     # down that is 4.59: a cent lost. The threshold is well below the subtotal.
