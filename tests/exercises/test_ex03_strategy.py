@@ -145,9 +145,8 @@ def test_percent_off_over_applies_from_the_threshold_rounding_down(
 @example(case=(cart(*[(f"item{i}", "0.10", 1) for i in range(10)]), eur("1.00")), percent=10)
 @pytest.mark.hints(
     "Money is integer minor units: `Money(cart.subtotal.minor * percent // 100, cart.currency)` "
-    "is exact; going through major units in floats is not: "
-    "`float(cart.subtotal.amount) * percent / 100` for 50 % of 0.58 is 0.28999..., a hair "
-    "below 0.29, so rounding it down to the cent gives 0.28.",
+    "is exact; going through floats in major units is not: for 50 % of 0.58 EUR, "
+    "`int(float(cart.subtotal.amount) * percent / 100 * 100)` gives 28 cents, not 29.",
 )
 def test_percent_off_over_is_exact_on_any_cart(
     ex03: ModuleType, case: tuple[Cart, Money], percent: int
