@@ -6,7 +6,7 @@ and every way out of a check (the end, the timeout, Ctrl+C, the notebook's
 interrupt button, SIGTERM) stops that whole group and removes the scratch folder.
 Kept light on imports (no pytest, nbformat or widgets here) so ``check`` is fast.
 
-The steps: :func:`build_command`, :func:`run` (with its interrupts), :func:`read_report`,
+The steps: :func:`pytest_arguments`, :func:`run` (with its interrupts), :func:`read_report`,
 then :func:`verdict_from_report` judges what came back, honestly: a session that
 ended early, crashed or reported fewer behaviours than it collected is never a pass.
 """
@@ -89,10 +89,13 @@ def check_timeout(exercise: catalog.Exercise) -> float:
     return seconds
 
 
-def build_command(exercise: catalog.Exercise, root: Path, scratch: Path) -> list[str]:
-    """The pytest command line that grades one exercise, its temporary files in ``scratch``."""
+def pytest_arguments(exercise: catalog.Exercise, root: Path, scratch: Path) -> list[str]:
+    """The arguments of the pytest that grades one exercise, its temporary files in ``scratch``.
+
+    The same for a one-shot grader (``python -m pytest ARGS``) and a warm one.
+    """
     return [
-        sys.executable, "-m", "pytest", exercise.grader,
+        exercise.grader,
         "-q", "--no-header", "-p", "patterns.course.report",
         # Built-in plugins a grader never needs; each costs start-up time.
         "-p", "no:cacheprovider", "-p", "no:doctest", "-p", "no:junitxml",
@@ -147,7 +150,7 @@ def terminate_as_interrupt() -> Iterator[None]:
 
 def kill_group(pid: int) -> None:
     """Kill the grader ``pid`` and everything in its process group (on Windows: the grader only)."""
-    with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
+    with contextlib.suppress(OSError):  # gone already, or not ours
         if hasattr(os, "killpg"):
             os.killpg(pid, signal.SIGKILL)
         else:
@@ -209,8 +212,9 @@ def keep_grader_warm() -> None:
     _warm_grader.start()
 
 
-def run(command: list[str], env: dict[str, str], cwd: Path, timeout: float, log: Path) -> GraderRun:
-    """Run the grader in its own process group; nothing it started outlives this call.
+def run(args: list[str], env: dict[str, str], cwd: Path, timeout: float, log: Path) -> GraderRun:
+    """Run ``pytest args`` as the grader, in its own process group; nothing it started
+    outlives this call.
 
     Output goes to a file, not a pipe: a process the learner's code leaves behind
     would hold a pipe open and make us wait for it. With :func:`keep_grader_warm`,
@@ -218,21 +222,21 @@ def run(command: list[str], env: dict[str, str], cwd: Path, timeout: float, log:
     """
     warm = _warm_grader
     with terminate_as_interrupt():
-        if warm is not None and command[1:3] == ["-m", "pytest"]:
-            result = warm.run(command[3:], env, cwd, timeout, log)
+        if warm is not None:
+            result = warm.run(args, env, cwd, timeout, log)
             if result is not None:
                 return result
-        return _run_cold(command, env, cwd, timeout, log)
+        return _run_cold(args, env, cwd, timeout, log)
 
 
 def _run_cold(
-    command: list[str], env: dict[str, str], cwd: Path, timeout: float, log: Path
+    args: list[str], env: dict[str, str], cwd: Path, timeout: float, log: Path
 ) -> GraderRun:
     started = time.monotonic()
     timed_out = False
     with open(log, "wb") as output:
         process = subprocess.Popen(
-            command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=output,
+            [sys.executable, "-m", "pytest", *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=output,
             stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         try:
@@ -401,7 +405,7 @@ def run_grader(
         scratch = Path(folder)
         report_path = scratch / "report.json"
         grader = run(
-            build_command(exercise, root, scratch),
+            pytest_arguments(exercise, root, scratch),
             grader_environment(graded, root, report_path, timeout),
             root,
             timeout,

@@ -128,9 +128,8 @@ class Verdict:
         if self.passed or not count or not self.attempt:
             return ""
         hints = "1 hint" if count == 1 else f"{count} hints"
-        aimed = f", the first {len(own)} for this behaviour" if own else ""
-        if len(own) == 1:
-            aimed = ", the first for this behaviour"
+        first = "the first" if len(own) == 1 else f"the first {len(own)}"
+        aimed = f", {first} for this behaviour" if own else ""
         return f"Stuck? `python -m patterns hint {self.exercise}` ({hints}{aimed})."
 
     def text(self) -> str:
