@@ -25,7 +25,7 @@ Write ``RefundEvent.from_payload`` so that ``events.parse(document)`` returns a
   ``payload.money`` checks all of this, with a message for each rule;
 * ``reason``: field ``reason``, one of ``REFUND_REASONS``;
 * ``note``: field ``note``, optional, but REQUIRED when the reason is
-  ``"other"`` (someone has to explain it); ``None`` when absent.
+  ``"other"`` (someone has to explain it); ``None`` when absent or ``null``.
 
 Every bad payload must raise ``EventError`` naming the field (the ``Payload``
 getters do that for you; ``payload.error(name, problem)`` makes one for your

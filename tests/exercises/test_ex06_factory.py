@@ -76,7 +76,7 @@ def test_parses_a_refund_from_a_mapping_json_text_and_bytes(ex06: ModuleType) ->
 
 
 def test_note_is_required_only_when_the_reason_is_other(ex06: ModuleType) -> None:
-    """A note is kept when given, None when absent, and required when the reason is 'other'."""
+    """A note is kept when given, None when absent or null, and required when the reason is 'other'."""
     document = refund(reason="other", note="customer changed their mind")
     got = parse(ex06, document)
     assert getattr(got, "note", None) == "customer changed their mind", (
@@ -86,6 +86,18 @@ def test_note_is_required_only_when_the_reason_is_other(ex06: ModuleType) -> Non
     got = parse(ex06, document)
     assert getattr(got, "note", None) == "two weeks", (
         f"events.parse({short(document)}) returned {got!r}; an optional note is kept too"
+    )
+    document = refund(reason="late", note=None)
+    try:
+        got = parse(ex06, document)
+    except EventError as error:
+        pytest.fail(
+            f"events.parse({short(document)}) raised EventError({error}); a null note is an "
+            "absent note: the refund has note=None (optional_text reads both)",
+            pytrace=False,
+        )
+    assert getattr(got, "note", "missing") is None, (
+        f"events.parse({short(document)}) returned {got!r}; a null note gives note=None"
     )
     document = refund(reason="other")
     try:
