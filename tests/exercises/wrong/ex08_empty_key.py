@@ -1,6 +1,9 @@
-"""ex08 wrong: every attempt sends an empty idempotency key (one value, but no key).
+"""ex08 wrong: every attempt of every order sends the same empty idempotency key.
 
-grader says: an empty key is no key
+The gateways treat "" as a key like any other, shared by every order: a second
+order's charge is replayed as the first one's, or refused as reused.
+
+grader says: finds no charge for this order
 """
 
 from __future__ import annotations
